@@ -1,0 +1,1 @@
+"""Every Cypher statement RadKB runs, as data files loaded by `kb.cypher`."""

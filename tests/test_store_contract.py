@@ -1,0 +1,119 @@
+"""The store contract: the same corpus gives the same counts, cohort answers and evidence on
+every store (the embedded store always; Neo4j when NEO4J_TEST_URI names a running server)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import IngestOptions, ingest
+from kb.cohort import parse_where, select
+from kb.store.base import stats
+from tests.corpus import corpus
+
+COUNTS = {"studies": 5, "observations": 14, "anatomies": 17, "relations": 21}
+
+
+def _ingest(store, path: Path):
+    return ingest([path], store, IngestOptions(batch_size=2))
+
+
+def _ids(store, where) -> list[str]:
+    return [s.study_id for s in select(store, parse_where(where)).studies]
+
+
+def _counts(store) -> dict[str, int]:
+    numbers = stats(store)
+    return {k: numbers[k] for k in COUNTS}
+
+
+def test_store_counts_after_ingest(store, corpus_file: Path) -> None:
+    summary = _ingest(store, corpus_file)
+    assert (summary.loaded, summary.skipped, summary.failed) == (5, 0, 0)
+    assert _counts(store) == COUNTS
+
+
+def test_store_reingest_is_idempotent(store, corpus_file: Path) -> None:
+    _ingest(store, corpus_file)
+    again = _ingest(store, corpus_file)
+    assert (again.loaded, again.skipped) == (0, 5)
+    assert _counts(store) == COUNTS
+
+
+def test_store_changed_report_replaces_subgraph(store, corpus_file: Path, tmp_path: Path) -> None:
+    _ingest(store, corpus_file)
+    changed = corpus()
+    changed["s1"]["entities"]["5"]["label"] = "OBS-DP"  # pneumothorax now present
+    del changed["s1"]["entities"]["1"]  # "Small" removed
+    path = tmp_path / "changed.json"
+    path.write_text(json.dumps({"s1": changed["s1"]}))
+    summary = _ingest(store, path)
+    assert (summary.loaded, summary.skipped) == (1, 0)
+    assert _counts(store) == {**COUNTS, "observations": 13, "relations": 20}
+    assert _ids(store, {"observation": "pneumothorax"}) == ["s1"]
+    assert _ids(store, {"observation": "effusion", "modifiers": ["small"]}) == ["s2"]
+
+
+@pytest.mark.parametrize("where,expected", [
+    ({"observation": "effusion", "locatedAt": ["left", "base"]}, ["s2"]),
+    ({"observation": "opacity", "locatedAt": ["left", "base"]}, ["s2"]),
+    ({"observation": "atelectasis", "locatedAt": ["left base"]}, ["s4"]),
+    ({"observation": "effusion", "locatedAt": ["left", "pleural"]}, ["s1"]),
+    ({"observation": "effusion", "locatedAt": ["pleural"]}, ["s1", "s4"]),
+    ({"observation": "effusion"}, ["s1", "s2", "s4"]),
+    ({"observation": "Effusions"}, ["s1", "s2", "s4"]),
+    ({"observation": "effusion", "certainty": ["ABSENT"]}, ["s3"]),
+    ({"observation": "effusion", "certainty": ["PRESENT", "UNCERTAIN", "ABSENT"]}, ["s1", "s2", "s3", "s4"]),
+    ({"observation": "opacity", "certainty": ["UNCERTAIN"], "locatedAt": ["right", "lobe"]}, ["s3"]),
+    ({"observation": "opacity", "certainty": ["UNCERTAIN"], "locatedAt": ["left", "lobe"]}, []),
+    ({"observation": "effusion", "modifiers": ["small"]}, ["s1", "s2"]),
+    ({"observation": "effusion", "modifiers": ["large"]}, []),
+    ({"observation": "normal", "locatedAt": ["heart"]}, ["s50000001"]),
+    ({"observation": "consolidation", "certainty": ["ABSENT"], "modifiers": ["focal"]}, ["s50000001"]),
+    ({"observation": "effusion", "section": "impression"}, ["s4"]),
+    ({"allOf": [{"observation": "effusion"}], "noneOf": [{"observation": "pneumothorax", "certainty": ["ABSENT"]}]}, ["s2", "s4"]),
+    ({"allOf": [{"observation": "effusion"}, {"observation": "atelectasis"}]}, ["s4"]),
+    ({"anyOf": [{"observation": "atelectasis"}, {"observation": "opacity", "certainty": ["UNCERTAIN"]}]}, ["s3", "s4"]),
+    ({"noneOf": [{"observation": "effusion"}]}, ["s3", "s50000001"]),
+    ({"noneOf": [{"observation": "effusion", "certainty": ["ABSENT"]}]}, ["s1", "s2", "s4", "s50000001"]),
+    ({"allOf": [{"observation": "pneumonia", "certainty": ["UNCERTAIN"]}], "anyOf": [{"observation": "effusion"}]}, ["s4"]),
+])
+def test_store_cohort_answers(store, corpus_file: Path, where: dict, expected: list[str]) -> None:
+    _ingest(store, corpus_file)
+    assert _ids(store, where) == expected
+
+
+def test_store_cohort_evidence_slices_text(store, corpus_file: Path) -> None:
+    _ingest(store, corpus_file)
+    texts = {key.split("/")[-1].removesuffix(".txt"): e["text"] for key, e in corpus().items()}
+    result = select(store, parse_where({"anyOf": [{"observation": "effusion"}, {"observation": "opacity"}]}))
+    assert result.total == 3
+    evidence = {s.study_id: [(e.text, e.certainty, e.section) for e in s.evidence] for s in result.studies}
+    assert evidence == {
+        "s1": [("effusion", "PRESENT", "FINDINGS")],
+        "s2": [("Opacity", "PRESENT", "FINDINGS"), ("effusion", "PRESENT", "FINDINGS")],
+        "s4": [("effusions", "PRESENT", "IMPRESSION")],
+    }
+    for study in result.studies:
+        for e in study.evidence:
+            assert texts[study.study_id][e.start:e.end] == e.text
+
+
+def test_store_cohort_subject_and_limit(store, corpus_file: Path) -> None:
+    _ingest(store, corpus_file)
+    result = select(store, parse_where({"observation": "normal"}))
+    assert [(s.study_id, s.subject_id) for s in result.studies] == [("s50000001", "p10000001")]
+    limited = select(store, parse_where({"observation": "effusion"}), limit=2, page_size=1)
+    assert (limited.total, [s.study_id for s in limited.studies], limited.has_next) == (3, ["s1", "s2"], True)
+
+
+def test_store_cypher_explore_queries_run(store, corpus_file: Path) -> None:
+    from kb.cypher import names, statement
+
+    _ingest(store, corpus_file)
+    params = {"term": "effusion", "limit": 5, "study_id": "s2"}
+    results = {name: store.read(statement(name), params) for name in names("explore")}
+    assert results["explore/study_graph"][0]["locations"] == ["left lung base"]
+    assert {r["term"] for r in results["explore/cooccurrence"]} >= {"opacity", "atelectasis"}
