@@ -1,30 +1,38 @@
 """The batch job: corpus → reports → graph records → store, in batches.
 
-Each report is checked on its own: with `on_error="skip"` a malformed one goes to the
-failures log and the rest of the batch goes through; with `"raise"` the first one stops the
-job (what was already written stays, whole). A study already stored with the same content is
-skipped, so re-running an interrupted ingest only writes what is missing.
+Stages are plain functions over batches. Reading is streamed (a 220k-report release never sits
+in memory); parsing and building graph records, the CPU-bound part, runs in worker processes
+with a bounded number of batches in flight; the store writes each batch in order.
+
+Each report is checked on its own: with `on_error="skip"` a malformed one goes to the failures
+log and the rest of the batch goes through; with `"raise"` the first one stops the job before
+its batch is written (what was already written stays, whole). A study already stored with
+the same content (fingerprint) is skipped, so re-running an interrupted ingest only writes
+what is missing, and changed studies replace their old subgraph.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import multiprocessing
+import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from ingest.failures import FailureLog
 from kb.errors import InputError, ReportError
 from kb.radgraph import iter_entries, parse_report
-from kb.records import GraphRecords, Provenance, build_records
-from kb.report import Report
+from kb.records import Provenance, build_records
 from kb.store.base import Store
+from kb.tables import GraphTables, to_tables
 
-Item = Report | ReportError
+Entry = tuple[str, Any]
+Built = tuple[list[tuple[str, str]], GraphTables]  # (rejected (key, error), tables)
 ProgressFn = Callable[["IngestSummary"], None]
 
 
@@ -37,7 +45,6 @@ class IngestSummary:
     seconds: float = 0.0
     bytes_read: int = 0
     bytes_total: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def studies(self) -> int:
@@ -54,79 +61,131 @@ class IngestOptions:
     labeler: str = "labeler_1"
     on_error: str = "raise"  # or "skip"
     batch_size: int = 5000
+    workers: int = 0  # processes that build records; 0: one per CPU, 1: in this process
     source: str = ""
 
 
-def read_corpus(path: Path, options: IngestOptions, summary: IngestSummary) -> Iterator[Item]:
-    """The reports of one corpus file, each parsed alone so one bad report spoils nothing else."""
-    if path.suffix.lower() != ".json":
-        raise InputError(f"{path}: only RadGraph JSON (.json) can be ingested without an extractor")
-    summary.bytes_total += path.stat().st_size
-    done = summary.bytes_read
-    with open(path, "rb") as fp:
-        for key, data in iter_entries(fp, path):
-            summary.bytes_read = done + fp.tell()
-            try:
-                yield parse_report(key, data, options.labeler)
-            except ReportError as err:
-                yield err
-    summary.bytes_read = done + path.stat().st_size
+def build_batch(entries: list[Entry], labeler: str, provenance: Provenance) -> Built:
+    """Stage 2 (runs in a worker): raw entries → graph tables, and the entries rejected."""
+    rejected, records = [], []
+    for key, data in entries:
+        try:
+            records.append(build_records(parse_report(key, data, labeler), provenance))
+        except ReportError as err:
+            rejected.append((err.key, str(err)))
+    return rejected, to_tables(records)
 
 
 def ingest(paths: Iterable[str | Path], store: Store, options: IngestOptions,
            failures: FailureLog | None = None, progress: ProgressFn | None = None) -> IngestSummary:
     """Load every report of the corpus files into the store; see the module docstring."""
     summary = IngestSummary()
-    failures = failures or FailureLog()
-    started = time.perf_counter()
+    job = _Job(store, options, failures or FailureLog(), summary, progress, time.perf_counter())
     ingested_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    for path in map(Path, paths):
-        provenance = Provenance(source=options.source or path.name, ingested_at=ingested_at)
-        items = read_corpus(path, options, summary)
-        try:
-            while batch := list(islice(items, options.batch_size)):
-                _load_batch(batch, store, provenance, options, failures, summary)
-                summary.seconds = time.perf_counter() - started
-                if progress:
-                    progress(summary)
-        except InputError as err:  # the file itself is broken (truncated, not JSON)
-            _reject(str(path), str(err), options, failures, summary)
-    summary.seconds = time.perf_counter() - started
+    paths = [Path(p) for p in paths]
+    summary.bytes_total = sum(p.stat().st_size for p in paths)
+    with _executor(options.workers) as pool:
+        for path in paths:
+            provenance = Provenance(source=options.source or path.name, ingested_at=ingested_at)
+            job.run(path, pool, provenance)
+    summary.seconds = time.perf_counter() - job.started
     return summary
 
 
-def _reject(key: str, error: str, options: IngestOptions, failures: FailureLog,
-            summary: IngestSummary) -> None:
-    failures.add(key, error)
-    summary.failed += 1
-    if options.on_error != "skip":
-        raise InputError(error if error.startswith("report ") else f"{key}: {error}")
+@dataclass
+class _Job:
+    store: Store
+    options: IngestOptions
+    failures: FailureLog
+    summary: IngestSummary
+    progress: ProgressFn | None
+    started: float
+    done_bytes: int = field(default=0)
+
+    def run(self, path: Path, pool: Executor | None, provenance: Provenance) -> None:
+        if path.suffix.lower() != ".json":
+            raise InputError(f"{path}: only RadGraph JSON (.json) can be ingested without an extractor")
+        pending: deque[Future[Built]] = deque()
+        window = max(2, getattr(pool, "_max_workers", 1) + 1)
+        with open(path, "rb") as fp:
+            batches = _batches(iter_entries(fp, path), self.options.batch_size)
+            try:
+                for batch in batches:
+                    pending.append(_submit(pool, batch, self.options.labeler, provenance))
+                    while len(pending) >= window:
+                        self._write(pending.popleft().result(), fp.tell())
+            except InputError as err:  # the file itself is broken (truncated, not JSON)
+                while pending:
+                    self._write(pending.popleft().result(), fp.tell())
+                self._reject(str(path), str(err))
+            while pending:
+                self._write(pending.popleft().result(), fp.tell())
+        self.done_bytes += path.stat().st_size
+
+    def _write(self, built: Built, position: int) -> None:
+        rejected, tables = built
+        for key, error in rejected:
+            self._reject(key, error)
+        stored = self.store.fingerprints(tables.study_ids)
+        fingerprints = tables.studies.column("fingerprint").to_pylist()
+        fresh = [sid for sid, fp in zip(tables.study_ids, fingerprints) if stored.get(sid) != fp]
+        if len(fresh) < len(fingerprints):
+            tables = tables.only(fresh)
+        self.store.write(tables)
+        s = self.summary
+        s.loaded += len(fresh)
+        s.skipped += len(fingerprints) - len(fresh)
+        s.mentions += tables.observations.num_rows + tables.anatomies.num_rows
+        s.bytes_read = self.done_bytes + position
+        s.seconds = time.perf_counter() - self.started
+        if self.progress:
+            self.progress(s)
+
+    def _reject(self, key: str, error: str) -> None:
+        self.failures.add(key, error)
+        self.summary.failed += 1
+        if self.options.on_error != "skip":
+            raise InputError(error)
 
 
-def _load_batch(batch: list[Item], store: Store, provenance: Provenance, options: IngestOptions,
-                failures: FailureLog, summary: IngestSummary) -> None:
-    records: dict[str, GraphRecords] = {}
-    for item in batch:
-        if isinstance(item, ReportError):
-            _reject(item.key, str(item), options, failures, summary)
-            continue
-        try:
-            built = build_records(item, provenance)
-        except ReportError as err:
-            _reject(err.key, str(err), options, failures, summary)
-            continue
-        records[built.study.study_id] = _fingerprinted(built, item)
-    stored = store.fingerprints(list(records))
-    fresh = [r for sid, r in records.items() if stored.get(sid) != r.study.fingerprint]
-    store.write(fresh)
-    summary.loaded += len(fresh)
-    summary.skipped += len(records) - len(fresh)
-    summary.mentions += sum(len(r.mentions) for r in fresh)
+def _batches(entries: Iterator[Entry], size: int) -> Iterator[list[Entry]]:
+    """Groups of `size` entries; on a broken file, the entries read before the fault come
+    out as a last group before the error does."""
+    batch: list[Entry] = []
+    try:
+        for entry in entries:
+            batch.append(entry)
+            if len(batch) == size:
+                yield batch
+                batch = []
+    except InputError:
+        if batch:
+            yield batch
+        raise
+    if batch:
+        yield batch
 
 
-def _fingerprinted(records: GraphRecords, report: Report) -> GraphRecords:
-    """Stamp the study with a hash of what defines its subgraph (the report as parsed)."""
-    content = json.dumps([report.to_json(), records.study.source, records.study.extractor,
-                          records.study.extractor_version], sort_keys=True)
-    digest = hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
-    return replace(records, study=replace(records.study, fingerprint=digest))
+def _executor(workers: int) -> Any:
+    count = workers or os.cpu_count() or 1
+    if count <= 1:
+        return _Inline()
+    return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("forkserver"))
+
+
+def _submit(pool: Executor | None, batch: list[Entry], labeler: str, provenance: Provenance) -> Future[Built]:
+    if pool is None or isinstance(pool, _Inline):
+        done: Future[Built] = Future()
+        done.set_result(build_batch(batch, labeler, provenance))
+        return done
+    return pool.submit(build_batch, batch, labeler, provenance)
+
+
+class _Inline:
+    """The no-pool case: batches are built in this process as they are submitted."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

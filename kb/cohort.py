@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -72,56 +73,27 @@ def _validation_message(err: ValidationError) -> str:
     return "invalid cohort filter: " + "; ".join(parts)
 
 
-@dataclass(frozen=True)
-class CompiledCohort:
-    """Cypher predicates over `s` (Study) and `o` (Observation), and their parameters."""
-
-    study_filter: str
-    mention_filter: str  # the positive criteria, for evidence
-    params: dict[str, Any]
-
-    def query(self, name: str) -> str:
-        return (statement(name).replace("{{study_filter}}", self.study_filter)
-                .replace("{{mention_filter}}", self.mention_filter))
-
-
-def compile_cohort(cohort: CohortFilter) -> CompiledCohort:
-    params: dict[str, Any] = {}
-    mention: dict[Criterion, str] = {}
-    for i, criterion in enumerate(dict.fromkeys(cohort.all_of + cohort.any_of + cohort.none_of)):
-        mention[criterion] = _mention_filter(f"c{i}", criterion, params)
-
-    def exists(c: Criterion) -> str:
-        return statement("read/criterion_study").replace("{{mention_filter}}", mention[c])
-
-    parts = [exists(c) for c in cohort.all_of]
-    if cohort.any_of:
-        parts.append("(" + " OR ".join(exists(c) for c in cohort.any_of) + ")")
-    parts += [f"NOT {exists(c)}" for c in cohort.none_of]
-    positive = " OR ".join(f"({mention[c]})" for c in dict.fromkeys(cohort.positive))
-    return CompiledCohort(" AND ".join(parts), positive or "false", params)
-
-
 _WHEN = re.compile(r"\s*/\* when (\w+) \*/$")
 
 
-def _mention_filter(name: str, c: Criterion, params: dict[str, Any]) -> str:
-    located = [w for place in c.located_at for w in term_words(place)]
-    values: dict[str, Any] = {
+def criterion_query(c: Criterion) -> tuple[str, dict[str, Any]]:
+    """The Cypher and parameters that find the mentions meeting one criterion. Only the
+    shape of the query depends on the criterion; every value it holds is a parameter."""
+    params: dict[str, Any] = {
         "terms": [normalize_term(c.observation)],
         "certainty": [x.value for x in c.certainty],
         "modifiers": [normalize_term(m) for m in c.modifiers],
-        "located": located,
+        "located": [w for place in c.located_at for w in term_words(place)],
         "section": c.section.upper() if c.section else None,
     }
+    name = "read/criterion_mentions_located" if params["located"] else "read/criterion_mentions"
     lines = []
-    for line in statement("read/criterion_mention").splitlines():
+    for line in statement(name).splitlines():
         tag = _WHEN.search(line)
-        if tag and not values[tag.group(1)]:
+        if tag and not params[tag.group(1)]:
             continue
-        lines.append(_WHEN.sub("", line).replace("{{c}}", name))
-    params.update({f"{name}_{k}": v for k, v in values.items() if v})
-    return " ".join(lines)
+        lines.append(_WHEN.sub("", line))
+    return "\n".join(lines), {k: v for k, v in params.items() if v}
 
 
 class Reader(Protocol):
@@ -153,39 +125,48 @@ class CohortPage:
     has_next: bool
 
 
-def count(store: Reader, compiled: CompiledCohort) -> int:
-    rows = store.read(compiled.query("read/cohort_count"), compiled.params)
-    return int(rows[0]["total"])
-
-
-def page(store: Reader, compiled: CompiledCohort, after: str = "", limit: int = 50) -> tuple[list[dict[str, Any]], bool]:
-    """Up to `limit` matching studies after the study ID `after`, and whether more follow."""
-    params = {**compiled.params, "after": after, "limit": limit + 1}
-    rows = store.read(compiled.query("read/cohort_page"), params)
-    return rows[:limit], len(rows) > limit
-
-
-def evidence(store: Reader, compiled: CompiledCohort, study_ids: list[str]) -> dict[str, list[Evidence]]:
-    found: dict[str, list[Evidence]] = {sid: [] for sid in study_ids}
-    if not study_ids or compiled.mention_filter == "false":
-        return found
-    rows = store.read(compiled.query("read/cohort_evidence"), {**compiled.params, "ids": study_ids})
-    for r in rows:
-        found[r["study_id"]].append(Evidence(r["text"], r["start"], r["end"], r["certainty"], r["section"]))
+def mentions(store: Reader, criterion: Criterion) -> dict[str, list[dict[str, Any]]]:
+    """The mentions meeting one criterion, grouped by study ID."""
+    query, params = criterion_query(criterion)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in store.read(query, params):
+        found.setdefault(row["study_id"], []).append(row)
     return found
 
 
-def select(store: Reader, cohort: CohortFilter, limit: int | None = None, after: str = "",
-           page_size: int = 1000) -> CohortPage:
-    """Every matching study (or the first `limit`) with its evidence, in study ID order."""
-    compiled = compile_cohort(cohort)
-    total = count(store, compiled)
-    studies: list[StudyMatch] = []
-    has_next = True
-    while has_next and (limit is None or len(studies) < limit):
-        size = page_size if limit is None else min(page_size, limit - len(studies))
-        rows, has_next = page(store, compiled, after, size)
-        found = evidence(store, compiled, [r["study_id"] for r in rows])
-        studies += [StudyMatch(r["study_id"], r["subject_id"], tuple(found[r["study_id"]])) for r in rows]
-        after = rows[-1]["study_id"] if rows else after
-    return CohortPage(total, tuple(studies), has_next)
+def select(store: Reader, cohort: CohortFilter, limit: int | None = None,
+           after: str = "") -> CohortPage:
+    """The studies matching the filter, in study ID order, after the study ID `after` and at
+    most `limit` of them, each with its evidence: the mentions meeting its positive criteria.
+    Each criterion is one query; the sets combine here, the same way for every store."""
+    found = {c: mentions(store, c) for c in dict.fromkeys(cohort.positive)}
+    ids = _combine(cohort, found)
+    subjects: dict[str, str | None] = {}
+    if ids is None:  # no positive criterion: start from every study
+        subjects = {r["study_id"]: r["subject_id"] for r in store.read(statement("read/all_studies"), {})}
+        ids = set(subjects)
+    for c in dict.fromkeys(cohort.none_of):
+        ids -= set(found[c] if c in found else mentions(store, c))
+    ordered = sorted(ids)
+    first = bisect_right(ordered, after) if after else 0
+    chosen = ordered[first:] if limit is None else ordered[first:first + limit]
+    studies = tuple(_study(sid, subjects.get(sid), [r for rows in found.values() for r in rows.get(sid, ())])
+                    for sid in chosen)
+    return CohortPage(len(ordered), studies, first + len(chosen) < len(ordered))
+
+
+def _combine(cohort: CohortFilter, found: dict[Criterion, dict[str, list[dict[str, Any]]]]) -> set[str] | None:
+    ids: set[str] | None = None
+    for c in cohort.all_of:
+        ids = set(found[c]) if ids is None else ids & set(found[c])
+    if cohort.any_of:
+        either = set().union(*(found[c] for c in cohort.any_of))
+        ids = either if ids is None else ids & either
+    return ids
+
+
+def _study(study_id: str, subject_id: str | None, rows: list[dict[str, Any]]) -> StudyMatch:
+    unique = {(r["start"], r["end"]): r for r in rows}
+    evidence = tuple(Evidence(r["text"], r["start"], r["end"], r["certainty"], r["section"])
+                     for _, r in sorted(unique.items()))
+    return StudyMatch(study_id, rows[0]["subject_id"] if rows else subject_id, evidence)

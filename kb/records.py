@@ -8,17 +8,20 @@ observation's location phrases (one per located_at head) and its modifier terms 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from kb.errors import ReportError
-from kb.report import Entity, Report
-from kb.schema import EntityType, RelationType
+from kb.report import Report
+from kb.schema import EntityType, Label, RelationType
 from kb.sections import Sections
 from kb.terms import normalize_term, term_words
 
+_TYPE = {label: label.entity_type.value for label in Label}
+_CERTAINTY = {label: label.certainty.value if label.certainty else None for label in Label}
 EDGE_TYPES = {RelationType.LOCATED_AT: "LOCATED_AT", RelationType.MODIFY: "MODIFY",
               RelationType.SUGGESTIVE_OF: "SUGGESTIVE_OF"}
 
@@ -36,11 +39,11 @@ class StudyNode:
     fingerprint: str = ""  # hash of the content the subgraph was built from
 
 
-@dataclass(frozen=True)
-class Mention:
+class Mention(NamedTuple):  # a NamedTuple, not a dataclass: millions are built at ingest
     id: str
     study_id: str
-    type: EntityType
+    subject_id: str | None
+    type: str  # Observation or Anatomy (EntityType value)
     text: str
     term: str
     certainty: str | None  # None for anatomy
@@ -52,13 +55,12 @@ class Mention:
     phrase_terms: tuple[str, ...]  # anatomies: the words of its phrase
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     type: str  # LOCATED_AT, MODIFY or SUGGESTIVE_OF
     source: str  # mention id
     target: str
-    source_type: EntityType
-    target_type: EntityType
+    source_type: str  # EntityType values
+    target_type: str
 
 
 @dataclass(frozen=True)
@@ -78,15 +80,11 @@ class Provenance:
     ingested_at: str = ""
 
 
-def mention_id(study_id: str, entity: Entity) -> str:
-    return f"{study_id}:{entity.start}-{entity.end}"
-
-
 def build_records(report: Report, provenance: Provenance) -> GraphRecords:
     """The study subgraph of one report; rejects reports whose graph the stores cannot hold."""
     study_id, subject_id = report.study_id, report.subject_id
     by_id = {e.id: e for e in report.entities}
-    ids = {e.id: mention_id(study_id, e) for e in report.entities}
+    ids = {e.id: f"{study_id}:{e.start}-{e.end}" for e in report.entities}
     if len(set(ids.values())) != len(ids):
         raise ReportError(report.key, "two entities cover the same characters")
     modifiers_of: dict[str, list[str]] = defaultdict(list)
@@ -94,42 +92,57 @@ def build_records(report: Report, provenance: Provenance) -> GraphRecords:
     edges = []
     for r in report.relations:
         source, target = by_id[r.source], by_id[r.target]
+        if r.source == r.target:
+            raise ReportError(report.key, f"entity {r.source!r}: {r.type.value} relation to itself")
         if not r.type.allows(source.label, target.label):
             raise ReportError(report.key, f"entity {r.source!r}: {r.type.value} may not go from "
                                           f"{source.label.value} to {target.label.value}")
-        if r.source == r.target:
-            raise ReportError(report.key, f"entity {r.source!r}: {r.type.value} relation to itself")
         if r.type is RelationType.MODIFY:
             modifiers_of[r.target].append(r.source)
         elif r.type is RelationType.LOCATED_AT:
             located[r.source].append(r.target)
         edges.append(Edge(EDGE_TYPES[r.type], ids[r.source], ids[r.target],
-                          source.label.entity_type, target.label.entity_type))
+                          _TYPE[source.label], _TYPE[target.label]))
     sections = Sections.of(report.text)
+    phrases: dict[str, tuple[str, ...]] = {}
 
     def phrase(eid: str) -> tuple[str, ...]:
-        parts = sorted(_modifier_closure(eid, modifiers_of), key=lambda i: by_id[i].start)
-        return tuple(w for i in parts for w in term_words(by_id[i].text))
+        if eid not in phrases:
+            parts = sorted(_modifier_closure(eid, modifiers_of), key=lambda i: by_id[i].start)
+            phrases[eid] = tuple(w for i in parts for w in term_words(by_id[i].text))
+        return phrases[eid]
+
+    def modifier_terms(eid: str) -> tuple[str, ...]:
+        if eid not in modifiers_of:
+            return ()
+        closure = _modifier_closure(eid, modifiers_of) - {eid}
+        return tuple(sorted({normalize_term(by_id[m].text) for m in closure}))
 
     mentions = []
     for e in report.entities:
-        observation = e.label.entity_type is EntityType.OBSERVATION
-        heads = sorted(located.get(e.id, ()), key=lambda i: by_id[i].start)
+        observation = e.label is not Label.ANAT_DP
+        heads = sorted(located[e.id], key=lambda i: by_id[i].start) if e.id in located else ()
         mentions.append(Mention(
-            id=ids[e.id], study_id=study_id, type=e.label.entity_type, text=e.text,
-            term=normalize_term(e.text),
-            certainty=e.label.certainty.value if e.label.certainty else None,
-            start=e.start, end=e.end, section=sections.at(e.start),
-            locations=tuple(" ".join(phrase(h)) for h in heads) if observation else (),
-            modifiers=tuple(sorted({normalize_term(by_id[m].text) for m in
-                                    _modifier_closure(e.id, modifiers_of) if m != e.id}))
-            if observation else (),
-            phrase_terms=() if observation else phrase(e.id),
+            ids[e.id], study_id, subject_id, _TYPE[e.label], e.text, normalize_term(e.text),
+            _CERTAINTY[e.label], e.start, e.end, sections.at(e.start),
+            tuple(" ".join(phrase(h)) for h in heads),
+            modifier_terms(e.id) if observation else (),
+            () if observation else phrase(e.id),
         ))
+    metadata = json.dumps(report.metadata, sort_keys=True, default=str) if report.metadata else "{}"
     study = StudyNode(study_id, subject_id, provenance.source, report.text, provenance.extractor,
-                      provenance.extractor_version, provenance.ingested_at,
-                      json.dumps(report.metadata, sort_keys=True, default=str))
+                      provenance.extractor_version, provenance.ingested_at, metadata,
+                      _fingerprint(report, metadata, provenance))
     return GraphRecords(study, tuple(mentions), tuple(edges))
+
+
+def _fingerprint(report: Report, metadata: str, provenance: Provenance) -> str:
+    """A hash of everything the subgraph is built from (not of when it was ingested)."""
+    content = repr((report.key, report.text, metadata, provenance.source, provenance.extractor,
+                    provenance.extractor_version,
+                    [(e.id, e.label.value, e.start, e.end) for e in report.entities],
+                    [(r.type.value, r.source, r.target) for r in report.relations]))
+    return hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
 
 
 def _modifier_closure(eid: str, modifiers_of: dict[str, list[str]]) -> set[str]:
@@ -146,7 +159,7 @@ def _modifier_closure(eid: str, modifiers_of: dict[str, list[str]]) -> set[str]:
 def records_json(records: GraphRecords) -> dict[str, Any]:
     """A plain-JSON view of the records (golden files, debugging)."""
     def row(obj: Any) -> dict[str, Any]:
-        return {k: (v.value if isinstance(v, EntityType) else list(v) if isinstance(v, tuple) else v)
-                for k, v in vars(obj).items()}
+        fields = obj._asdict() if isinstance(obj, tuple) else vars(obj)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
     return {"study": row(records.study), "mentions": [row(m) for m in records.mentions],
             "edges": [row(e) for e in records.edges]}

@@ -29,19 +29,13 @@ class Label(str, Enum):
     OBS_U = "OBS-U"
     OBS_DA = "OBS-DA"
 
-    @property
-    def entity_type(self) -> EntityType:
-        return EntityType.ANATOMY if self is Label.ANAT_DP else EntityType.OBSERVATION
-
-    @property
-    def certainty(self) -> Certainty | None:
-        """None for anatomy: the graph keeps no certainty on anatomy mentions."""
-        return _CERTAINTY_OF.get(self)
+    entity_type: EntityType
+    certainty: Certainty | None  # None for anatomy: the graph keeps no certainty on anatomy
 
     @classmethod
     def parse(cls, text: str) -> Label:
         """Read a RadGraph 1.0 or RadGraph-XL label; raise naming the allowed set otherwise."""
-        label = _V1.get(text) or _XL.get(text)
+        label = (_V1.get(text) or _XL.get(text)) if isinstance(text, str) else None
         if label is None:
             allowed = ", ".join([*_V1, *_XL])
             raise InputError(f"unknown label {text!r}; allowed: {allowed}")
@@ -55,11 +49,11 @@ class RelationType(str, Enum):
 
     @classmethod
     def parse(cls, text: str) -> RelationType:
-        try:
-            return cls(text)
-        except ValueError:
+        found = _RELATIONS.get(text) if isinstance(text, str) else None
+        if found is None:
             allowed = ", ".join(member.value for member in cls)
-            raise InputError(f"unknown relation type {text!r}; allowed: {allowed}") from None
+            raise InputError(f"unknown relation type {text!r}; allowed: {allowed}")
+        return found
 
     def allows(self, source: Label, target: Label) -> bool:
         """The label pairs the annotation guidelines allow for this relation."""
@@ -77,6 +71,10 @@ _CERTAINTY_OF = {
     Label.OBS_DA: Certainty.ABSENT,
 }
 
+for _label in Label:  # plain attributes: read for every mention at ingest
+    _label.entity_type = EntityType.ANATOMY if _label is Label.ANAT_DP else EntityType.OBSERVATION
+    _label.certainty = _CERTAINTY_OF.get(_label)
+
 _V1 = {label.value: label for label in Label}
 
 # RadGraph-XL: anatomy keeps no certainty here (the rare `Anatomy::uncertain` and
@@ -92,3 +90,5 @@ _XL = {
     **{f"Anatomy::{c}": Label.ANAT_DP for c in _XL_CERTAINTY},
     **{f"Anatomy::measurement::{c}": Label.ANAT_DP for c in _XL_CERTAINTY},
 }
+
+_RELATIONS = {member.value: member for member in RelationType}

@@ -17,7 +17,7 @@ COUNTS = {"studies": 5, "observations": 14, "anatomies": 17, "relations": 21}
 
 
 def _ingest(store, path: Path):
-    return ingest([path], store, IngestOptions(batch_size=2))
+    return ingest([path], store, IngestOptions(batch_size=2, workers=1))
 
 
 def _ids(store, where) -> list[str]:
@@ -105,7 +105,7 @@ def test_store_cohort_subject_and_limit(store, corpus_file: Path) -> None:
     _ingest(store, corpus_file)
     result = select(store, parse_where({"observation": "normal"}))
     assert [(s.study_id, s.subject_id) for s in result.studies] == [("s50000001", "p10000001")]
-    limited = select(store, parse_where({"observation": "effusion"}), limit=2, page_size=1)
+    limited = select(store, parse_where({"observation": "effusion"}), limit=2)
     assert (limited.total, [s.study_id for s in limited.studies], limited.has_next) == (3, ["s1", "s2"], True)
 
 
@@ -117,3 +117,22 @@ def test_store_cypher_explore_queries_run(store, corpus_file: Path) -> None:
     results = {name: store.read(statement(name), params) for name in names("explore")}
     assert results["explore/study_graph"][0]["locations"] == ["left lung base"]
     assert {r["term"] for r in results["explore/cooccurrence"]} >= {"opacity", "atelectasis"}
+
+
+def test_store_cohort_pages_walk_every_study_once(store, corpus_file: Path) -> None:
+    _ingest(store, corpus_file)
+    cohort = parse_where({"observation": "effusion", "certainty": ["PRESENT", "ABSENT"]})
+    seen, after, has_next = [], "", True
+    while has_next:
+        page = select(store, cohort, limit=1, after=after)
+        assert page.total == 4
+        seen += [s.study_id for s in page.studies]
+        after, has_next = seen[-1], page.has_next
+    assert seen == ["s1", "s2", "s3", "s4"]
+
+
+def test_store_ingest_in_worker_processes_matches_inline(store, corpus_file: Path, tmp_path: Path) -> None:
+    summary = ingest([corpus_file], store, IngestOptions(batch_size=2, workers=2))
+    assert (summary.loaded, summary.failed) == (5, 0)
+    assert _counts(store) == COUNTS
+    assert _ids(store, {"observation": "effusion", "locatedAt": ["left", "base"]}) == ["s2"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from kb.records import GraphRecords
+from kb.tables import GraphTables
 
 SERVER_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
 
@@ -17,8 +17,8 @@ def is_server_uri(uri: str) -> bool:
 class Store(Protocol):
     uri: str
 
-    def write(self, batch: Sequence[GraphRecords]) -> None:
-        """Store the batch's study subgraphs, replacing any earlier version of those studies."""
+    def write(self, tables: GraphTables) -> None:
+        """Store a batch's study subgraphs, replacing any earlier version of those studies."""
 
     def read(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a read-only Cypher query; rows as dicts keyed by the RETURN names."""
