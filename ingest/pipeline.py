@@ -13,6 +13,7 @@ what is missing, and changed studies replace their old subgraph.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import time
@@ -22,14 +23,20 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingest.failures import FailureLog
+from ingest.raw import RawCorpus, extract_reports, is_raw
 from kb.errors import InputError, ReportError
+from kb.extractor import load_extractor
 from kb.radgraph import iter_entries, parse_report
 from kb.records import Provenance, build_records
+from kb.report import Report
 from kb.store.base import Store
 from kb.tables import GraphTables, to_tables
+
+if TYPE_CHECKING:
+    from kb.extractor.extract import Extractor
 
 Entry = tuple[str, Any]
 Built = tuple[list[tuple[str, str]], GraphTables]  # (rejected (key, error), tables)
@@ -63,14 +70,46 @@ class IngestOptions:
     batch_size: int = 5000
     workers: int = 0  # processes that build records; 0: one per CPU, 1: in this process
     source: str = ""
+    model: str | None = None  # extractor model folder for raw corpora; None: the shipped default
+    device: str = "cpu"  # where the extractor runs
+    id_field: str = "study_id"  # raw JSONL/CSV columns
+    text_field: str = "text"
+
+
+RAW_WRITE_BATCH = 256  # raw corpora: studies per write (extraction is the slow part)
 
 
 def build_batch(entries: list[Entry], labeler: str, provenance: Provenance) -> Built:
     """Stage 2 (runs in a worker): raw entries → graph tables, and the entries rejected."""
     rejected, records = [], []
+    context = repr((labeler, provenance.source, provenance.extractor, provenance.extractor_version))
     for key, data in entries:
         try:
-            records.append(build_records(parse_report(key, data, labeler), provenance))
+            report = parse_report(key, data, labeler)
+            records.append(build_records(report, provenance, fingerprint(key, repr(data), context)))
+        except ReportError as err:
+            rejected.append((err.key, str(err)))
+    return rejected, to_tables(records)
+
+
+def fingerprint(*parts: str) -> str:
+    """A hash of the input a study's subgraph is built from (the raw entry as read, and how it
+    was read), so an unchanged study can be skipped on re-ingest."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def build_reports(items: list[Report | ReportError], provenance: Provenance) -> Built:
+    """build_batch for reports that the extractor produced (raw corpora)."""
+    rejected, records = [], []
+    for item in items:
+        try:
+            if isinstance(item, ReportError):
+                raise item
+            records.append(build_records(item, provenance))
         except ReportError as err:
             rejected.append((err.key, str(err)))
     return rejected, to_tables(records)
@@ -83,9 +122,15 @@ def ingest(paths: Iterable[str | Path], store: Store, options: IngestOptions,
     job = _Job(store, options, failures or FailureLog(), summary, progress, time.perf_counter())
     ingested_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     paths = [Path(p) for p in paths]
-    summary.bytes_total = sum(p.stat().st_size for p in paths)
+    summary.bytes_total = sum(p.stat().st_size for p in paths if not is_raw(p))
     with _executor(options.workers) as pool:
         for path in paths:
+            if is_raw(path):
+                job.extractor = job.extractor or load_extractor(options.model, options.device)
+                job.run_raw(path, Provenance(source=options.source or path.name, ingested_at=ingested_at,
+                                             extractor=job.extractor.name,
+                                             extractor_version=job.extractor.version))
+                continue
             provenance = Provenance(source=options.source or path.name, ingested_at=ingested_at)
             job.run(path, pool, provenance)
     summary.seconds = time.perf_counter() - job.started
@@ -101,10 +146,21 @@ class _Job:
     progress: ProgressFn | None
     started: float
     done_bytes: int = field(default=0)
+    extractor: Extractor | None = None
+
+    def run_raw(self, path: Path, provenance: Provenance) -> None:
+        """A raw corpus (JSONL, CSV, MIMIC-CXR folder): extracted in batches in this process."""
+        corpus = RawCorpus(path, self.options.id_field, self.options.text_field)
+        self.summary.bytes_total += corpus.bytes_total
+        items = extract_reports(corpus, self.extractor)  # type: ignore[arg-type]
+        for batch in _batches(items, min(self.options.batch_size, RAW_WRITE_BATCH)):  # type: ignore[arg-type]
+            self._write(build_reports(batch, provenance), corpus.bytes_read)
+        self.done_bytes += corpus.bytes_total
 
     def run(self, path: Path, pool: Executor | None, provenance: Provenance) -> None:
         if path.suffix.lower() != ".json":
-            raise InputError(f"{path}: only RadGraph JSON (.json) can be ingested without an extractor")
+            raise InputError(f"{path}: expected RadGraph JSON (.json), or raw reports as .jsonl, .csv "
+                             "or a MIMIC-CXR folder")
         pending: deque[Future[Built]] = deque()
         window = max(2, getattr(pool, "_max_workers", 1) + 1)
         with open(path, "rb") as fp:

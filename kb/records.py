@@ -8,7 +8,6 @@ observation's location phrases (one per located_at head) and its modifier terms 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from kb.terms import normalize_term, term_words
 
 _TYPE = {label: label.entity_type.value for label in Label}
 _CERTAINTY = {label: label.certainty.value if label.certainty else None for label in Label}
+_ALLOWED = {(t, a, b) for t in RelationType for a in Label for b in Label if t.allows(a, b)}
 EDGE_TYPES = {RelationType.LOCATED_AT: "LOCATED_AT", RelationType.MODIFY: "MODIFY",
               RelationType.SUGGESTIVE_OF: "SUGGESTIVE_OF"}
 
@@ -80,8 +80,9 @@ class Provenance:
     ingested_at: str = ""
 
 
-def build_records(report: Report, provenance: Provenance) -> GraphRecords:
-    """The study subgraph of one report; rejects reports whose graph the stores cannot hold."""
+def build_records(report: Report, provenance: Provenance, fingerprint: str = "") -> GraphRecords:
+    """The study subgraph of one report; rejects reports whose graph the stores cannot hold.
+    `fingerprint` identifies the input the report came from (see `ingest.pipeline`)."""
     study_id, subject_id = report.study_id, report.subject_id
     by_id = {e.id: e for e in report.entities}
     ids = {e.id: f"{study_id}:{e.start}-{e.end}" for e in report.entities}
@@ -94,7 +95,7 @@ def build_records(report: Report, provenance: Provenance) -> GraphRecords:
         source, target = by_id[r.source], by_id[r.target]
         if r.source == r.target:
             raise ReportError(report.key, f"entity {r.source!r}: {r.type.value} relation to itself")
-        if not r.type.allows(source.label, target.label):
+        if (r.type, source.label, target.label) not in _ALLOWED:
             raise ReportError(report.key, f"entity {r.source!r}: {r.type.value} may not go from "
                                           f"{source.label.value} to {target.label.value}")
         if r.type is RelationType.MODIFY:
@@ -131,18 +132,8 @@ def build_records(report: Report, provenance: Provenance) -> GraphRecords:
         ))
     metadata = json.dumps(report.metadata, sort_keys=True, default=str) if report.metadata else "{}"
     study = StudyNode(study_id, subject_id, provenance.source, report.text, provenance.extractor,
-                      provenance.extractor_version, provenance.ingested_at, metadata,
-                      _fingerprint(report, metadata, provenance))
+                      provenance.extractor_version, provenance.ingested_at, metadata, fingerprint)
     return GraphRecords(study, tuple(mentions), tuple(edges))
-
-
-def _fingerprint(report: Report, metadata: str, provenance: Provenance) -> str:
-    """A hash of everything the subgraph is built from (not of when it was ingested)."""
-    content = repr((report.key, report.text, metadata, provenance.source, provenance.extractor,
-                    provenance.extractor_version,
-                    [(e.id, e.label.value, e.start, e.end) for e in report.entities],
-                    [(r.type.value, r.source, r.target) for r in report.relations]))
-    return hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
 
 
 def _modifier_closure(eid: str, modifiers_of: dict[str, list[str]]) -> set[str]:

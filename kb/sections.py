@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -13,9 +12,7 @@ _HEADERS = (
     "COMPARISONS", "FINDINGS", "IMPRESSION", "IMPRESSIONS", "CONCLUSION", "RECOMMENDATION",
     "RECOMMENDATIONS", "NOTIFICATION", "WET READ", "ADDENDUM",
 )
-_HEADER = re.compile(
-    r"(?:^|(?<=[\s.]))(" + "|".join(sorted(map(re.escape, _HEADERS), key=len, reverse=True))
-    + r")\s*:", re.IGNORECASE)
+_BY_LENGTH = sorted(_HEADERS, key=len, reverse=True)
 
 
 @dataclass(frozen=True)
@@ -27,7 +24,18 @@ class Sections:
 
     @classmethod
     def of(cls, text: str) -> Sections:
-        found = [(m.start(), _canonical(m.group(1))) for m in _HEADER.finditer(text)]
+        """Headers are found from the colons, which are few, rather than by scanning all text."""
+        found = []
+        colon = text.find(":")
+        while colon != -1:
+            origin = max(0, colon - 30)
+            before = text[origin:colon].rstrip().upper()
+            for header in _BY_LENGTH:
+                start = len(before) - len(header)
+                if before.endswith(header) and (start == 0 or before[start - 1] in " \n\t."):
+                    found.append((origin + start, _canonical(header)))
+                    break
+            colon = text.find(":", colon + 1)
         return cls(tuple(s for s, _ in found), tuple(n for _, n in found))
 
     def at(self, offset: int) -> str | None:

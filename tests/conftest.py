@@ -26,28 +26,57 @@ def embedded(tmp_path: Path) -> Iterator["EmbeddedStore"]:
     store.close()
 
 
-def _neo4j_store():
+NEO4J_SERVER = Path(__file__).parent / "neo4j" / "server"
+
+
+@pytest.fixture(scope="session")
+def neo4j_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A running Neo4j: the one NEO4J_TEST_URI names, else one this session starts and stops."""
     import os
+    import socket
+    import subprocess
 
-    from kb.settings import Settings
-    from kb.store import open_store
-
-    uri = os.environ.get("NEO4J_TEST_URI")
-    if not uri:
-        pytest.skip("Neo4j contract tests need NEO4J_TEST_URI (see .ci/run)")
-    store = open_store(uri, settings=Settings())
-    store.clear()
-    return store
+    if os.environ.get("NEO4J_TEST_URI"):
+        yield os.environ["NEO4J_TEST_URI"]
+        return
+    os.environ.setdefault("NEO4J_PASSWORD", "kb-test-password")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = tmp_path_factory.mktemp("neo4j")
+    started = subprocess.run([str(NEO4J_SERVER), "start", "--port", str(port), "--data", str(data)],
+                             capture_output=True, text=True, timeout=900)
+    if started.returncode:
+        pytest.fail(f"could not start the test Neo4j:\n{started.stderr[-3000:]}")
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run([str(NEO4J_SERVER), "stop", "--data", str(data)], capture_output=True, timeout=120)
 
 
 @pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def store(request, tmp_path: Path):
+def store(request: pytest.FixtureRequest, tmp_path: Path):
     """Each store the contract suite runs against, empty."""
     if request.param == "embedded":
         from kb.store.embedded import EmbeddedStore
 
         kb = EmbeddedStore(tmp_path / "kb-store")
     else:
-        kb = _neo4j_store()
+        from kb.settings import Settings
+        from kb.store import open_store
+
+        kb = open_store(request.getfixturevalue("neo4j_uri"), settings=Settings())
+        kb.clear()
     yield kb
     kb.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With KB_FAIL_ON_SKIP=1 (CI), a skipped test fails the run: every test is required."""
+    import os
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("KB_FAIL_ON_SKIP") == "1" and skipped and exitstatus == 0:
+        reporter.write_line(f"FAILED: {len(skipped)} test(s) skipped; CI requires every test to run", red=True)
+        session.exitstatus = 1
