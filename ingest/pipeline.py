@@ -33,6 +33,7 @@ from kb.radgraph import iter_entries, parse_report
 from kb.records import Provenance, build_records
 from kb.report import Report
 from kb.store.base import Store
+from kb.vocabulary import vocabulary
 from kb.tables import GraphTables, to_tables
 
 if TYPE_CHECKING:
@@ -82,7 +83,8 @@ RAW_WRITE_BATCH = 256  # raw corpora: studies per write (extraction is the slow 
 def build_batch(entries: list[Entry], labeler: str, provenance: Provenance) -> Built:
     """Stage 2 (runs in a worker): raw entries → graph tables, and the entries rejected."""
     rejected, records = [], []
-    context = repr((labeler, provenance.source, provenance.extractor, provenance.extractor_version))
+    context = repr((labeler, provenance.source, provenance.extractor, provenance.extractor_version,
+                    vocabulary().version))
     for key, data in entries:
         try:
             report = parse_report(key, data, labeler)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from kb.cypher import statement
 from kb.errors import QueryError
 from kb.schema import Certainty
-from kb.terms import normalize_term, term_words
+from kb.vocabulary import vocabulary
 
 
 class Criterion(BaseModel):
@@ -30,6 +30,7 @@ class Criterion(BaseModel):
     located_at: tuple[str, ...] = Field((), alias="locatedAt")
     modifiers: tuple[str, ...] = ()
     section: str | None = None
+    expand: bool = False  # a location word is also met by its parts (lung: lobe, base, …)
 
 
 class CohortFilter(BaseModel):
@@ -73,26 +74,37 @@ def _validation_message(err: ValidationError) -> str:
     return "invalid cohort filter: " + "; ".join(parts)
 
 
-_WHEN = re.compile(r"\s*/\* when (\w+) \*/$")
+_TAG = re.compile(r"\s*/\* (when|each) (\w+) \*/$")
 
 
-def criterion_query(c: Criterion) -> tuple[str, dict[str, Any]]:
-    """The Cypher and parameters that find the mentions meeting one criterion. Only the
-    shape of the query depends on the criterion; every value it holds is a parameter."""
-    params: dict[str, Any] = {
-        "terms": [normalize_term(c.observation)],
+def criterion_queries(c: Criterion) -> list[tuple[str, dict[str, Any]]]:
+    """The Cypher and parameters that find the mentions meeting one criterion: one query per
+    way the observation is written (a derived concept has several). Only the shape of a
+    query depends on the criterion; every value in it is a parameter."""
+    vocab = vocabulary()
+    groups = vocab.location_groups(c.located_at, c.expand)
+    common = {
         "certainty": [x.value for x in c.certainty],
-        "modifiers": [normalize_term(m) for m in c.modifiers],
-        "located": [w for place in c.located_at for w in term_words(place)],
+        "modifiers": [vocab.observation(m) for m in c.modifiers],
         "section": c.section.upper() if c.section else None,
     }
-    name = "read/criterion_mentions_located" if params["located"] else "read/criterion_mentions"
+    return [_render(list(p.terms), p.located + groups, common) for p in vocab.patterns(c.observation)]
+
+
+def _render(terms: list[str], groups: tuple[tuple[str, ...], ...],
+            common: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    params = {"terms": terms, **common, **{f"located_{i}": list(g) for i, g in enumerate(groups)}}
+    name = "read/criterion_mentions_located" if groups else "read/criterion_mentions"
     lines = []
     for line in statement(name).splitlines():
-        tag = _WHEN.search(line)
-        if tag and not params[tag.group(1)]:
-            continue
-        lines.append(_WHEN.sub("", line))
+        tag = _TAG.search(line)
+        body = _TAG.sub("", line)
+        if tag is None:
+            lines.append(body)
+        elif tag.group(1) == "each":
+            lines += [body.replace("{i}", str(i)) for i in range(len(groups))]
+        elif params[tag.group(2)]:
+            lines.append(body)
     return "\n".join(lines), {k: v for k, v in params.items() if v}
 
 
@@ -127,10 +139,10 @@ class CohortPage:
 
 def mentions(store: Reader, criterion: Criterion) -> dict[str, list[dict[str, Any]]]:
     """The mentions meeting one criterion, grouped by study ID."""
-    query, params = criterion_query(criterion)
     found: dict[str, list[dict[str, Any]]] = {}
-    for row in store.read(query, params):
-        found.setdefault(row["study_id"], []).append(row)
+    for query, params in criterion_queries(criterion):
+        for row in store.read(query, params):
+            found.setdefault(row["study_id"], []).append(row)
     return found
 
 

@@ -1,9 +1,10 @@
 """Graph records: a report turned into the nodes and edges of its study subgraph.
 
 Besides the mentions and relations as annotated, each record carries what cohort queries
-filter on, computed here once at ingest: the normalised term of every mention, an anatomy's
-phrase (its own words and those of the anatomies that modify it, `left lung base`), an
-observation's location phrases (one per located_at head) and its modifier terms (`small`).
+filter on, computed here once at ingest with the vocabulary (`kb.vocabulary`): the canonical
+term of every mention, an anatomy's phrase (its own words and those of the anatomies that
+modify it, expanded: `left lung base`, `bibasilar left right base`), an observation's location
+phrases (one per located_at head) and its modifier terms (`small`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from kb.errors import ReportError
 from kb.report import Report
 from kb.schema import EntityType, Label, RelationType
 from kb.sections import Sections
-from kb.terms import normalize_term, term_words
+from kb.vocabulary import vocabulary
 
 _TYPE = {label: label.entity_type.value for label in Label}
 _CERTAINTY = {label: label.certainty.value if label.certainty else None for label in Label}
@@ -105,26 +106,29 @@ def build_records(report: Report, provenance: Provenance, fingerprint: str = "")
         edges.append(Edge(EDGE_TYPES[r.type], ids[r.source], ids[r.target],
                           _TYPE[source.label], _TYPE[target.label]))
     sections = Sections.of(report.text)
+    vocab = vocabulary()
     phrases: dict[str, tuple[str, ...]] = {}
 
     def phrase(eid: str) -> tuple[str, ...]:
         if eid not in phrases:
             parts = sorted(_modifier_closure(eid, modifiers_of), key=lambda i: by_id[i].start)
-            phrases[eid] = tuple(w for i in parts for w in term_words(by_id[i].text))
+            words = (w for i in parts for w in vocab.anatomy_words(by_id[i].text))
+            phrases[eid] = tuple(dict.fromkeys(words))
         return phrases[eid]
 
     def modifier_terms(eid: str) -> tuple[str, ...]:
         if eid not in modifiers_of:
             return ()
         closure = _modifier_closure(eid, modifiers_of) - {eid}
-        return tuple(sorted({normalize_term(by_id[m].text) for m in closure}))
+        return tuple(sorted({vocab.observation(by_id[m].text) for m in closure}))
 
     mentions = []
     for e in report.entities:
         observation = e.label is not Label.ANAT_DP
         heads = sorted(located[e.id], key=lambda i: by_id[i].start) if e.id in located else ()
         mentions.append(Mention(
-            ids[e.id], study_id, subject_id, _TYPE[e.label], e.text, normalize_term(e.text),
+            ids[e.id], study_id, subject_id, _TYPE[e.label], e.text,
+            vocab.observation(e.text) if observation else vocab.anatomy(e.text),
             _CERTAINTY[e.label], e.start, e.end, sections.at(e.start),
             tuple(" ".join(phrase(h)) for h in heads),
             modifier_terms(e.id) if observation else (),

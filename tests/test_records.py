@@ -25,7 +25,7 @@ def test_records_location_phrases_follow_modify_to_the_head() -> None:
     assert _mention(s2, "Opacity").locations == ("left lung base",)
     assert _mention(s2, "effusion").locations == ("left base",)
     assert _mention(s2, "lung").phrase_terms == ("left", "lung", "base")
-    assert _mention(_records("s1"), "effusion").locations == ("left pleural",)
+    assert _mention(_records("s1"), "effusion").locations == ("left pleura",)
 
 
 def test_records_modifier_terms_and_certainty() -> None:
@@ -66,7 +66,7 @@ def test_records_modifier_cycle_terminates() -> None:
     entry = corpus()["s1"]
     entry["entities"]["3"]["relations"] = [["modify", "2"]]  # left <-> pleural
     records = build_records(parse_report("s1", entry), PROVENANCE)
-    assert _mention(records, "effusion").locations == ("left pleural",)
+    assert _mention(records, "effusion").locations == ("left pleura",)
 
 
 @pytest.mark.parametrize("text,term", [

@@ -60,7 +60,8 @@ def test_store_changed_report_replaces_subgraph(store, corpus_file: Path, tmp_pa
     ({"observation": "effusion", "locatedAt": ["left", "base"]}, ["s2"]),
     ({"observation": "opacity", "locatedAt": ["left", "base"]}, ["s2"]),
     ({"observation": "atelectasis", "locatedAt": ["left base"]}, ["s4"]),
-    ({"observation": "effusion", "locatedAt": ["left", "pleural"]}, ["s1"]),
+    ({"observation": "effusion", "locatedAt": ["left", "pleural"]}, ["s1", "s4"]),  # s4: bilateral
+    ({"observation": "effusion", "locatedAt": ["right", "pleural"]}, ["s4"]),
     ({"observation": "effusion", "locatedAt": ["pleural"]}, ["s1", "s4"]),
     ({"observation": "effusion"}, ["s1", "s2", "s4"]),
     ({"observation": "Effusions"}, ["s1", "s2", "s4"]),

@@ -1,10 +1,13 @@
 // Purpose: as criterion_mentions, for a criterion with a location: the mention must have one
 //   located_at head (an Anatomy whose phrase_terms are its words and those of the anatomies
-//   modifying it, e.g. [left, lung, base]) that carries every word of $located.
-// Parameters: $terms, $certainty, $located (lists of strings); $modifiers (list); $section.
+//   modifying it, expanded, e.g. [left, lung, base]) that meets every location group: the
+//   line tagged `each located` is repeated once per group i, and group i is met when any of
+//   its words ($located_i: a word and, with expand, its parts) is in the phrase.
+// Parameters: $terms, $certainty (lists of strings); $located_0 … $located_N (lists of
+//   words); $modifiers (list); $section (string).
 MATCH (o:Observation)-[:LOCATED_AT]->(a:Anatomy)
 WHERE o.term IN $terms AND o.certainty IN $certainty
-AND ALL(x IN $located WHERE x IN a.phrase_terms)
+AND ANY(x IN $located_{i} WHERE x IN a.phrase_terms) /* each located */
 AND ALL(x IN $modifiers WHERE x IN o.modifiers) /* when modifiers */
 AND o.section = $section /* when section */
 RETURN DISTINCT o.study_id AS study_id, o.subject_id AS subject_id, o.text AS text,
