@@ -125,7 +125,7 @@ def ingest(paths: Iterable[str | Path], store: Store, options: IngestOptions,
     ingested_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     paths = [Path(p) for p in paths]
     summary.bytes_total = sum(p.stat().st_size for p in paths if not is_raw(p))
-    with _executor(options.workers) as pool:
+    with _executor(options.workers, summary.bytes_total) as pool:
         for path in paths:
             if is_raw(path):
                 job.extractor = job.extractor or load_extractor(options.model, options.device)
@@ -224,8 +224,11 @@ def _batches(entries: Iterator[Entry], size: int) -> Iterator[list[Entry]]:
         yield batch
 
 
-def _executor(workers: int) -> Any:
-    count = workers or os.cpu_count() or 1
+_POOL_MIN_BYTES = 8_000_000  # below this (about 2,500 RadGraph reports) a pool costs more than it saves
+
+
+def _executor(workers: int, size: int) -> Any:
+    count = workers or (os.cpu_count() or 1 if size >= _POOL_MIN_BYTES else 1)
     if count <= 1:
         return _Inline()
     return ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("forkserver"))

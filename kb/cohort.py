@@ -108,6 +108,17 @@ def _render(terms: list[str], groups: tuple[tuple[str, ...], ...],
     return "\n".join(lines), {k: v for k, v in params.items() if v}
 
 
+def explain_cohort(cohort: CohortFilter) -> dict[str, Any]:
+    """The parsed filter and, per criterion, the Cypher and parameters it runs."""
+    def queries(c: Criterion) -> list[dict[str, Any]]:
+        return [{"cypher": q, "params": p} for q, p in criterion_queries(c)]
+
+    return {"filter": cohort.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+            "queries": {part: [queries(c) for c in getattr(cohort, field)]
+                        for part, field in (("allOf", "all_of"), ("anyOf", "any_of"), ("noneOf", "none_of"))
+                        if getattr(cohort, field)}}
+
+
 class Reader(Protocol):
     """What cohort selection needs from a store."""
 

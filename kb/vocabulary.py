@@ -112,10 +112,10 @@ class Vocabulary:
         return [Pattern(tuple(dict.fromkeys(self.observation(o) for o in p.observation)),
                         self.location_groups(tuple(p.located_at), expand=False)) for p in derived]
 
-    def spellings(self) -> dict[str, list[str]]:
-        """Canonical observation term → its spellings, for listing."""
+    def spellings(self, kind: str = "observation") -> dict[str, list[str]]:
+        """Canonical term → its other spellings, for listing."""
         found: dict[str, list[str]] = {}
-        for spelling, term in self._observations.items():
+        for spelling, term in (self._observations if kind == "observation" else self._anatomy).items():
             if spelling != term:
                 found.setdefault(term, []).append(spelling)
         return found
