@@ -82,16 +82,24 @@ RAW_WRITE_BATCH = 256  # raw corpora: studies per write (extraction is the slow 
 
 def build_batch(entries: list[Entry], labeler: str, provenance: Provenance) -> Built:
     """Stage 2 (runs in a worker): raw entries → graph tables, and the entries rejected."""
-    rejected, records = [], []
+    rejected, records = [], {}
     context = repr((labeler, provenance.source, provenance.extractor, provenance.extractor_version,
                     vocabulary().version))
     for key, data in entries:
         try:
             report = parse_report(key, data, labeler)
-            records.append(build_records(report, provenance, fingerprint(key, repr(data), context)))
+            built = build_records(report, provenance, fingerprint(repr(data), context))
+            first = records.setdefault(built.study.study_id, (key, built))
+            if first[1].study.fingerprint != built.study.fingerprint:
+                raise ReportError(key, _duplicate(built.study.study_id, f"first as {first[0]!r}"))
         except ReportError as err:
             rejected.append((err.key, str(err)))
-    return rejected, to_tables(records)
+    return rejected, to_tables([built for _, built in records.values()])
+
+
+def _duplicate(study_id: str, first: str) -> str:
+    return (f"study {study_id!r} occurs twice in the input with different content ({first}); "
+            "the first was kept")
 
 
 def fingerprint(*parts: str) -> str:
@@ -148,6 +156,7 @@ class _Job:
     progress: ProgressFn | None
     started: float
     done_bytes: int = field(default=0)
+    seen: dict[str, str] = field(default_factory=dict)  # study ID → fingerprint, this run
     extractor: Extractor | None = None
 
     def run_raw(self, path: Path, provenance: Provenance) -> None:
@@ -184,10 +193,14 @@ class _Job:
         rejected, tables = built
         for key, error in rejected:
             self._reject(key, error)
-        stored = self.store.fingerprints(tables.study_ids)
-        fingerprints = tables.studies.column("fingerprint").to_pylist()
-        fresh = [sid for sid, fp in zip(tables.study_ids, fingerprints) if stored.get(sid) != fp]
-        if len(fresh) < len(fingerprints):
+        fingerprints = dict(zip(tables.study_ids, tables.studies.column("fingerprint").to_pylist()))
+        for sid, fp in list(fingerprints.items()):
+            if self.seen.setdefault(sid, fp) != fp:  # met in an earlier batch of this run
+                del fingerprints[sid]
+                self._reject(sid, _duplicate(sid, "first in an earlier batch"))
+        stored = self.store.fingerprints(list(fingerprints))
+        fresh = [sid for sid, fp in fingerprints.items() if stored.get(sid) != fp]
+        if len(fresh) < tables.studies.num_rows:
             tables = tables.only(fresh)
         self.store.write(tables)
         s = self.summary

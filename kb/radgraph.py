@@ -32,6 +32,8 @@ def parse_report(key: str, data: Any, labeler: str = "labeler_1") -> Report:
     text = data.get("text")
     if not isinstance(text, str):
         raise ReportError(key, "'text' is missing or not a string")
+    if not text.strip():
+        raise ReportError(key, "'text' is empty")
     annotation = _annotation(key, data, labeler)
     entities_in = annotation.get("entities")
     if not isinstance(entities_in, dict):

@@ -101,6 +101,7 @@ def _broken(mutate) -> dict:
     (lambda e: e["entities"]["4"].update(relations=[["next_to", "3"]]),
      "report 's1': entity '4': unknown relation type 'next_to'; allowed: modify, located_at, suggestive_of"),
     (lambda e: e.pop("text"), "report 's1': 'text' is missing or not a string"),
+    (lambda e: e.update(text=" "), "report 's1': 'text' is empty"),
     (lambda e: e["entities"]["3"].update(start_ix="4"),
      "report 's1': entity '3': start_ix/end_ix must be integers, got '4'/4"),
 ])

@@ -137,3 +137,23 @@ def test_store_ingest_in_worker_processes_matches_inline(store, corpus_file: Pat
     assert (summary.loaded, summary.failed) == (5, 0)
     assert _counts(store) == COUNTS
     assert _ids(store, {"observation": "effusion", "locatedAt": ["left", "base"]}) == ["s2"]
+
+
+def test_store_duplicate_study_with_other_content_is_rejected(store, tmp_path: Path) -> None:
+    from ingest.failures import FailureLog
+
+    entries = corpus()
+    changed = json.loads(json.dumps(entries["s1"]))
+    changed["entities"]["5"]["label"] = "OBS-DP"
+    mimic = "p10/p10000001/s50000001.txt"
+    text = json.dumps(entries)[:-1] + f', "files/{mimic}": ' + json.dumps(entries[mimic]) + \
+        ', "s1": ' + json.dumps(changed) + "}"
+    path = tmp_path / "dupes.json"
+    path.write_text(text)  # s50000001 again, identical, under another key; s1 again, changed
+    log = FailureLog(tmp_path / "failures.jsonl")
+    summary = ingest([path], store, IngestOptions(on_error="skip", workers=1, batch_size=3), log)
+    log.close()
+    assert (summary.loaded, summary.failed) == (5, 1)
+    failures = [json.loads(line) for line in (tmp_path / "failures.jsonl").read_text().splitlines()]
+    assert failures[0]["error"].startswith("study 's1' occurs twice in the input with different content")
+    assert _ids(store, {"observation": "pneumothorax"}) == []  # the first version stayed
