@@ -19,11 +19,10 @@ from collections.abc import AsyncIterator, Callable, Hashable
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
-from api.pagination import page_of
 from graphql import ExecutionResult
 from strawberry.extensions import SchemaExtension
 
-from kb.cohort import CohortFilter, CohortPage, select
+from kb.cohort import CohortFilter, CohortMatch, CohortPage, match
 from kb.store.base import Store
 
 K = TypeVar("K", bound=Hashable)
@@ -117,25 +116,16 @@ class CachedReader:
 
 
 class CohortCache:
-    """Whole cohorts (`kb.cohort.select` without a limit), so that paging through a cohort
-    computes it once: each page is then a keyset slice of the whole, the same page that
-    `select(store, cohort, limit, after)` gives (a test holds the two equal)."""
+    """Whole cohort matches (`kb.cohort.match`), so that paging through a cohort computes it
+    once: each page is then cut from the match by `CohortMatch.page`, as `select` does."""
 
     def __init__(self, reader: CachedReader, ttl_s: float, max_rows: int) -> None:
         self.reader = reader
-        self.ttl_s = ttl_s
-        self._memo: Memo[CohortFilter, tuple[CohortPage, list[str]]] = Memo(
-            ttl_s, max_rows, lambda whole: sum(1 + len(s.evidence) for s in whole[0].studies))
+        self._memo: Memo[CohortFilter, CohortMatch] = Memo(
+            ttl_s, max_rows, lambda found: len(found.ids) + sum(map(len, found.rows.values())))
 
     def page(self, cohort: CohortFilter, limit: int, after: str) -> CohortPage:
-        if self.ttl_s <= 0:
-            return select(self.reader, cohort, limit, after)
-        whole, ids = self._memo.get(cohort, lambda: self._whole(cohort))
-        return page_of(whole, ids, limit, after)
-
-    def _whole(self, cohort: CohortFilter) -> tuple[CohortPage, list[str]]:
-        whole = select(self.reader, cohort)
-        return whole, [s.study_id for s in whole.studies]
+        return self._memo.get(cohort, lambda: match(self.reader, cohort)).page(limit, after)
 
 
 class ResultCache:

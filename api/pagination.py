@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from bisect import bisect_right
 
-from kb.cohort import CohortPage
 from kb.errors import QueryError
 
 _PREFIX = "study:"
@@ -28,11 +26,3 @@ def decode_cursor(cursor: str) -> str:
         raise QueryError(f"invalid cursor {cursor[:60]!r}: pass the endCursor (or an edge "
                          "cursor) of an earlier page of the same query")
     return text[len(_PREFIX):]
-
-
-def page_of(whole: CohortPage, ids: list[str], limit: int, after: str) -> CohortPage:
-    """The page of a whole cohort (`ids`: its study IDs, in order) that starts after the study
-    `after` and holds at most `limit` studies: the keyset rule of `kb.cohort.select`."""
-    first = bisect_right(ids, after) if after else 0
-    chosen = whole.studies[first:first + limit]
-    return CohortPage(whole.total, chosen, first + len(chosen) < whole.total)

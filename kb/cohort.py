@@ -157,11 +157,27 @@ def mentions(store: Reader, criterion: Criterion) -> dict[str, list[dict[str, An
     return found
 
 
-def select(store: Reader, cohort: CohortFilter, limit: int | None = None,
-           after: str = "") -> CohortPage:
-    """The studies matching the filter, in study ID order, after the study ID `after` and at
-    most `limit` of them, each with its evidence: the mentions meeting its positive criteria.
-    Each criterion is one query; the sets combine here, the same way for every store."""
+@dataclass(frozen=True)
+class CohortMatch:
+    """Every study matching a filter (sorted IDs) and the evidence rows of each; pages are
+    cut from it, so paging through a cohort needs the store once."""
+
+    ids: list[str]
+    rows: dict[str, list[dict[str, Any]]]
+    subjects: dict[str, str | None]
+
+    def page(self, limit: int | None = None, after: str = "") -> CohortPage:
+        """The studies after the study ID `after` (keyset), at most `limit` of them."""
+        first = bisect_right(self.ids, after) if after else 0
+        chosen = self.ids[first:] if limit is None else self.ids[first:first + limit]
+        studies = tuple(_study(sid, self.subjects.get(sid), self.rows.get(sid, [])) for sid in chosen)
+        return CohortPage(len(self.ids), studies, first + len(chosen) < len(self.ids))
+
+
+def match(store: Reader, cohort: CohortFilter) -> CohortMatch:
+    """The studies matching the filter, each with its evidence: the mentions meeting its
+    positive criteria. Each criterion is one query per way it is written; the sets combine
+    here, the same way for every store."""
     found = {c: mentions(store, c) for c in dict.fromkeys(cohort.positive)}
     ids = _combine(cohort, found)
     subjects: dict[str, str | None] = {}
@@ -170,12 +186,19 @@ def select(store: Reader, cohort: CohortFilter, limit: int | None = None,
         ids = set(subjects)
     for c in dict.fromkeys(cohort.none_of):
         ids -= set(found[c] if c in found else mentions(store, c))
-    ordered = sorted(ids)
-    first = bisect_right(ordered, after) if after else 0
-    chosen = ordered[first:] if limit is None else ordered[first:first + limit]
-    studies = tuple(_study(sid, subjects.get(sid), [r for rows in found.values() for r in rows.get(sid, ())])
-                    for sid in chosen)
-    return CohortPage(len(ordered), studies, first + len(chosen) < len(ordered))
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for by_study in found.values():
+        for sid, hits in by_study.items():
+            if sid in ids:
+                rows.setdefault(sid, []).extend(hits)
+    return CohortMatch(sorted(ids), rows, subjects)
+
+
+def select(store: Reader, cohort: CohortFilter, limit: int | None = None,
+           after: str = "") -> CohortPage:
+    """The page of matching studies after the study ID `after`, at most `limit` of them, in
+    study ID order, each with its evidence."""
+    return match(store, cohort).page(limit, after)
 
 
 def _combine(cohort: CohortFilter, found: dict[Criterion, dict[str, list[dict[str, Any]]]]) -> set[str] | None:
