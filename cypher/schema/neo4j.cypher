@@ -1,0 +1,14 @@
+// Purpose: the graph schema of the Neo4j store, created by `kb` when it opens the store for
+//   writing (every statement is idempotent). Uniqueness constraints key the nodes (a write
+//   that would duplicate one fails and rolls back). Range indexes serve the lookups: mentions
+//   by term (cohort criteria, vocabulary, exploration) and by study ID (replacing a study's
+//   subgraph). No index on certainty, on purpose: with three values it is never selective,
+//   and the planner, guessing, picked it over the term index for criteria.
+// Parameters: none.
+CREATE CONSTRAINT study_id IF NOT EXISTS FOR (s:Study) REQUIRE s.study_id IS UNIQUE;
+CREATE CONSTRAINT observation_id IF NOT EXISTS FOR (o:Observation) REQUIRE o.id IS UNIQUE;
+CREATE CONSTRAINT anatomy_id IF NOT EXISTS FOR (a:Anatomy) REQUIRE a.id IS UNIQUE;
+CREATE INDEX observation_term IF NOT EXISTS FOR (o:Observation) ON (o.term);
+CREATE INDEX observation_study_id IF NOT EXISTS FOR (o:Observation) ON (o.study_id);
+CREATE INDEX anatomy_term IF NOT EXISTS FOR (a:Anatomy) ON (a.term);
+CREATE INDEX anatomy_study_id IF NOT EXISTS FOR (a:Anatomy) ON (a.study_id)

@@ -1,0 +1,122 @@
+"""The Neo4j store on a real server: the same graph as the embedded store node for node and
+edge for edge, batches split into transactions, the schema and the index the cohort criteria
+use, read-only reads, and the collected read path answering as the plain one does.
+(The cohort answers themselves are in the contract suite, test_store_contract.py.)"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import neo4j
+import pytest
+
+from bench.make_corpus import write
+from ingest.pipeline import IngestOptions, ingest
+from kb.cohort import Criterion, criterion_queries
+from kb.errors import StoreError
+from kb.settings import Settings
+from kb.store.embedded import EmbeddedStore
+from kb.store.neo4j import Neo4jStore
+
+pytestmark = pytest.mark.neo4j
+
+# The whole graph, one query per node label and relationship, in a form both stores answer.
+GRAPH = {
+    "Study": "MATCH (n:Study) RETURN n.study_id AS study_id, n.subject_id AS subject_id, "
+             "n.source AS source, n.text AS text, n.extractor AS extractor, "
+             "n.extractor_version AS extractor_version, n.metadata AS metadata, "
+             "n.fingerprint AS fingerprint ORDER BY study_id",
+    "Observation": "MATCH (n:Observation) RETURN n.id AS id, n.study_id AS study_id, "
+                   "n.subject_id AS subject_id, n.text AS text, n.term AS term, "
+                   "n.certainty AS certainty, n.start AS start, n.`end` AS `end`, "
+                   "n.section AS section, n.locations AS locations, n.modifiers AS modifiers "
+                   "ORDER BY id",
+    "Anatomy": "MATCH (n:Anatomy) RETURN n.id AS id, n.study_id AS study_id, n.text AS text, "
+               "n.term AS term, n.start AS start, n.`end` AS `end`, n.section AS section, "
+               "n.phrase_terms AS phrase_terms ORDER BY id",
+    **{name: f"MATCH (a:{a})-[:{rel}]->(b:{b}) RETURN {ka} AS source, {kb} AS target "
+             "ORDER BY source, target"
+       for name, a, rel, b, ka, kb in [
+           ("HAS_OBSERVATION", "Study", "HAS_OBSERVATION", "Observation", "a.study_id", "b.id"),
+           ("HAS_ANATOMY", "Study", "HAS_ANATOMY", "Anatomy", "a.study_id", "b.id"),
+           ("LOCATED_AT", "Observation", "LOCATED_AT", "Anatomy", "a.id", "b.id"),
+           ("SUGGESTIVE_OF", "Observation", "SUGGESTIVE_OF", "Observation", "a.id", "b.id"),
+           ("MODIFY obs", "Observation", "MODIFY", "Observation", "a.id", "b.id"),
+           ("MODIFY anat", "Anatomy", "MODIFY", "Anatomy", "a.id", "b.id")]},
+}
+
+
+@pytest.fixture
+def neo4j_store(neo4j_uri: str) -> Iterator[Neo4jStore]:
+    store = Neo4jStore.connect(neo4j_uri, Settings(neo4j_batch_size=7))
+    store.clear()
+    yield store
+    store.clear()
+    store.close()
+
+
+@pytest.fixture
+def files(corpus_file: Path, tmp_path: Path) -> list[Path]:
+    """The hand-checked corpus (no subjects, sections) and 40 MIMIC-keyed sample reports."""
+    generated = tmp_path / "generated.json"
+    write(40, generated)
+    sample = tmp_path / "sample-40.json"  # study IDs apart from the hand-checked s50000001
+    sample.write_text(json.dumps({k.replace("/s5", "/s6"): v
+                                  for k, v in json.loads(generated.read_text()).items()}))
+    return [corpus_file, sample]
+
+
+def test_neo4j_same_graph_as_embedded(neo4j_store: Neo4jStore, embedded: EmbeddedStore,
+                                      files: list[Path]) -> None:
+    for store in (embedded, neo4j_store):
+        ingest(files, store, IngestOptions(batch_size=10, workers=1, source="same"))
+    for what, query in GRAPH.items():
+        rows = neo4j_store.read(query)
+        assert rows == embedded.read(query), what
+        assert rows, what
+    assert neo4j_store.read(GRAPH["Study"])[0]["subject_id"] is None  # a null, not missing
+
+
+def test_neo4j_write_splits_batch_into_transactions(neo4j_store: Neo4jStore, files: list[Path],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    original = neo4j.Session.execute_write
+    monkeypatch.setattr(neo4j.Session, "execute_write",
+                        lambda self, fn, *a, **k: calls.append(1) or original(self, fn, *a, **k))
+    summary = ingest(files[1:], neo4j_store, IngestOptions(batch_size=40, workers=1))
+    assert summary.loaded == 40
+    assert len(calls) == 6  # 40 studies in transactions of 7
+
+
+def test_neo4j_schema_and_term_index(neo4j_store: Neo4jStore, neo4j_uri: str) -> None:
+    with neo4j.GraphDatabase.driver(neo4j_uri, auth=("neo4j", Settings().neo4j_password)) as driver:
+        constraints = {tuple(r["labelsOrTypes"] + r["properties"])
+                       for r in driver.execute_query("SHOW CONSTRAINTS").records}
+        assert {("Study", "study_id"), ("Observation", "id"), ("Anatomy", "id")} <= constraints
+        for criterion in (Criterion(observation="effusion"),
+                          Criterion(observation="opacity", located_at=("left", "base"))):
+            for query, params in criterion_queries(criterion):
+                plan = driver.execute_query(f"EXPLAIN {query}", params).summary.plan
+                assert "RANGE INDEX o:Observation(term)" in str(plan), query
+
+
+def test_neo4j_read_only_store_refuses_writes(neo4j_store: Neo4jStore, neo4j_uri: str) -> None:
+    reader = Neo4jStore.connect(neo4j_uri, Settings(), read_only=True)
+    with pytest.raises(StoreError, match="Writing in read access mode not allowed"):
+        reader.read("CREATE (:Study {study_id: 'x'})")
+    reader.close()
+    assert neo4j_store.read("MATCH (s:Study) RETURN count(s) AS n") == [{"n": 0}]
+
+
+def test_neo4j_collected_reads_answer_as_plain_ones(neo4j_store: Neo4jStore, files: list[Path]) -> None:
+    ingest(files, neo4j_store, IngestOptions(batch_size=50, workers=1))
+    query, params = criterion_queries(Criterion(observation="effusion"))[0]
+    first = neo4j_store.read(query, params)  # as written; learns the columns
+    again = neo4j_store.read(query, params)  # collected into one record
+    key = lambda r: (r["study_id"], r["start"])  # noqa: E731
+    assert sorted(again, key=key) == sorted(first, key=key) and len(first) > 3
+    nodes = "MATCH (s:Study {study_id: 's1'}) RETURN s"  # nodes come back as property maps
+    assert neo4j_store.read(nodes) == neo4j_store.read(nodes)
+    assert neo4j_store.read(nodes)[0]["s"]["study_id"] == "s1"
