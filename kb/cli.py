@@ -10,12 +10,13 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ingest.failures import FailureLog
 from ingest.pipeline import IngestOptions, IngestSummary, ingest
-from kb.cohort import CohortPage, parse_where, select
+from kb.cohort import CohortPage, explain_cohort, parse_where, select
 from kb.errors import KBError
 from kb.settings import Settings
 from kb.store import Store, open_store
@@ -38,14 +39,16 @@ def _open(uri: str, read_only: bool = False) -> Store:
 
 
 def _fail(error: Exception) -> typer.Exit:
-    err.print(f"[red]error:[/red] {error}", highlight=False)
+    err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)
     return typer.Exit(1)
 
 
 @app.command("ingest")
 def ingest_cmd(
     paths: Annotated[list[Path], typer.Argument(help="RadGraph JSON files (train/dev/test.json, "
-                                                     "MIMIC-CXR_graphs.json, RadGraph-XL).")],
+                                                     "MIMIC-CXR_graphs.json, RadGraph-XL), or raw "
+                                                     "reports (JSONL, CSV, MIMIC-CXR files/ folder) "
+                                                     "that the extractor reads.")],
     store: StoreOpt = "./kb-store",
     on_error: Annotated[str, typer.Option(help="raise: stop at the first malformed report; "
                                                "skip: record it in --failures and go on.")] = "raise",
@@ -54,6 +57,9 @@ def ingest_cmd(
     labeler: Annotated[str, typer.Option(help="Which annotation of a two-labeler file "
                                               "(test.json) to load.")] = "labeler_1",
     batch_size: Annotated[int, typer.Option(help="Reports per write batch.")] = 5000,
+    model: Annotated[Optional[Path], typer.Option(envvar="KB_MODEL", help="Extractor model folder "
+                                                  "for raw reports (default: the shipped model).")] = None,
+    device: Annotated[str, typer.Option(help="Where the extractor runs: cpu, cuda or cuda:N.")] = "cpu",
 ) -> None:
     """Load reports into the knowledge base, keyed by study ID (re-ingest replaces a study)."""
     if on_error not in ("raise", "skip"):
@@ -61,8 +67,10 @@ def ingest_cmd(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise _fail(KBError(f"no such file: {', '.join(missing)}"))
-    options = IngestOptions(labeler=labeler, on_error=on_error, batch_size=batch_size)
+    options = IngestOptions(labeler=labeler, on_error=on_error, batch_size=batch_size,
+                            model=str(model) if model else None, device=device)
     log = FailureLog(failures)
+    kb: Store | None = None
     try:
         kb = _open(store)
         summary = _ingest_with_progress(paths, kb, options, log)
@@ -70,6 +78,8 @@ def ingest_cmd(
         raise _fail(error) from None
     finally:
         log.close()
+        if kb is not None:
+            kb.close()
     err.print(summary.line(), highlight=False)
     if summary.failed:
         first = log.first[1] if log.first else ""
@@ -108,6 +118,8 @@ def query_cmd(
     store: StoreOpt = "./kb-store",
     fmt: FormatOpt = "table",
     limit: Annotated[Optional[int], typer.Option(help="At most this many studies.")] = None,
+    explain: Annotated[bool, typer.Option(help="Print the parsed filter and the Cypher it runs, "
+                                               "then stop.")] = False,
 ) -> None:
     """Select the studies matching a cohort filter, with the evidence of each."""
     try:
@@ -119,6 +131,9 @@ def query_cmd(
             cohort = parse_phrase(phrase)
         else:
             cohort = parse_where(where or "")
+        if explain:
+            out.print_json(json.dumps(explain_cohort(cohort)))
+            return
         kb = _open(store, read_only=True)
         result = select(kb, cohort, limit=limit)
     except KBError as error:
@@ -148,6 +163,39 @@ def _cohort_json(result: CohortPage) -> dict[str, Any]:
         {"study_id": s.study_id, "subject_id": s.subject_id,
          "evidence": [{"text": e.text, "start": e.start, "end": e.end, "certainty": e.certainty,
                        "section": e.section} for e in s.evidence]} for s in result.studies]}
+
+
+@app.command("terms")
+def terms_cmd(
+    store: StoreOpt = "./kb-store",
+    kind: Annotated[str, typer.Option(help="observation or anatomy.")] = "observation",
+    prefix: Annotated[str, typer.Option(help="Only terms starting with this.")] = "",
+    limit: Annotated[int, typer.Option(help="How many terms.")] = 50,
+    fmt: FormatOpt = "table",
+) -> None:
+    """The vocabulary in use: canonical terms with the number of studies mentioning each, and
+    the spellings that the vocabulary maps to them."""
+    from kb.cypher import statement
+    from kb.terms import normalize_term
+    from kb.vocabulary import vocabulary
+
+    if kind not in ("observation", "anatomy"):
+        raise _fail(KBError(f"--kind must be observation or anatomy, not {kind!r}"))
+    try:
+        rows = _open(store, read_only=True).read(statement(f"read/{kind}_terms"),
+                                                 {"prefix": normalize_term(prefix), "limit": limit})
+    except KBError as error:
+        raise _fail(error) from None
+    spellings = vocabulary().spellings(kind)
+    found = [{"term": r["term"], "studies": int(r["studies"]),
+              "spellings": sorted(spellings.get(r["term"], []))} for r in rows]
+    if fmt == "json":
+        out.print_json(json.dumps({"vocabulary_version": vocabulary().version, "terms": found}))
+        return
+    table = Table("term", "studies", "also written", title=f"{kind} terms (vocabulary v{vocabulary().version})")
+    for row in found:
+        table.add_row(row["term"], f"{row['studies']:,}", ", ".join(row["spellings"]))
+    out.print(table)
 
 
 @app.command("stats")
@@ -204,3 +252,28 @@ def _param(text: str) -> tuple[str, Any]:
         return name, json.loads(value)
     except json.JSONDecodeError:
         return name, value
+
+
+from kb.extractor.cli import register as _register_extractor
+_register_extractor(app)
+
+
+@app.command("serve")
+def serve_cmd(
+    store: StoreOpt = "./kb-store",
+    host: Annotated[str, typer.Option(envvar="KB_HOST", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="KB_PORT", help="Port to listen on.")] = 8000,
+    access_log: Annotated[bool, typer.Option(help="Log every request (costs CPU under load).")] = False,
+    workers: Annotated[int, typer.Option(help="Server processes (each opens the store read-only).")] = 1,
+) -> None:
+    """Serve the GraphQL API (/graphql), the cohort export (/cohort.csv) and /health over the
+    store, opened read-only. Limits and the API key come from KB_* settings (see README)."""
+    try:
+        from api.cli import serve  # the api package and its extra load only for this command
+    except ModuleNotFoundError as error:
+        raise _fail(KBError(f"kb serve needs the api extra ({error.name} is missing): "
+                            "pip install 'radkb[api]'")) from None
+    try:
+        serve(store, host, port, access_log, workers)
+    except KBError as error:
+        raise _fail(error) from None

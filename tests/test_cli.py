@@ -121,3 +121,21 @@ def test_cli_help_explains() -> None:
     for command in ("ingest", "query", "stats", "cypher"):
         assert command in out
     assert "KB_STORE" in kb("query", "--help").stdout
+
+
+def test_cli_query_phrase_and_explain(loaded: str) -> None:
+    result = kb("query", "--store", loaded, "small effusion at left base", "--format", "json")
+    assert [s["study_id"] for s in json.loads(result.stdout)["studies"]] == ["s2"]
+    explained = json.loads(kb("query", "effusion without pneumothorax", "--explain").stdout)
+    assert explained["filter"] == {"allOf": [{"observation": "effusion"}], "noneOf": [{"observation": "pneumothorax"}]}
+    assert "$terms" in explained["queries"]["allOf"][0][0]["cypher"]
+    bad = kb("query", "--store", loaded, "located at left base")
+    assert bad.returncode == 1 and "no observation in 'located at left base'" in bad.stderr
+
+
+def test_cli_terms_lists_counts_and_spellings(loaded: str) -> None:
+    found = json.loads(kb("terms", "--store", loaded, "--format", "json").stdout)
+    effusion = next(t for t in found["terms"] if t["term"] == "effusion")
+    assert effusion["studies"] == 4 and "pleural effusion" in effusion["spellings"]
+    anatomy = json.loads(kb("terms", "--store", loaded, "--kind", "anatomy", "--prefix", "le", "--format", "json").stdout)
+    assert [t["term"] for t in anatomy["terms"]] == ["left"]
