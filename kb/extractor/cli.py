@@ -166,6 +166,8 @@ def evaluate_cmd(
 
 
 def _score_table(scores: dict[str, Scores]) -> Table:
+    from rich.markup import escape
+
     from kb.extractor.evaluate import headline, mean_scores
 
     columns = list(scores) + (["mean"] if len(scores) > 1 else [])
@@ -175,7 +177,7 @@ def _score_table(scores: dict[str, Scores]) -> Table:
     if len(scores) > 1:
         rows["mean"] = mean_scores(scores.values())
     for metric in rows[columns[0]]:
-        table.add_row(metric, *(f"{rows[c][metric]:.4f}" for c in columns))
+        table.add_row(escape(metric), *(f"{rows[c][metric]:.4f}" for c in columns))  # "[modify]" is no markup
     for name, s in scores.items():
         table.caption = (table.caption or "") + (
             f"{name}: entities P {s.entity.precision:.4f} R {s.entity.recall:.4f} "
