@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from kb.errors import ReportError
 from kb.report import Report
@@ -149,12 +149,3 @@ def _modifier_closure(eid: str, modifiers_of: dict[str, list[str]]) -> set[str]:
                 seen.add(m)
                 stack.append(m)
     return seen
-
-
-def records_json(records: GraphRecords) -> dict[str, Any]:
-    """A plain-JSON view of the records (golden files, debugging)."""
-    def row(obj: Any) -> dict[str, Any]:
-        fields = obj._asdict() if isinstance(obj, tuple) else vars(obj)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
-    return {"study": row(records.study), "mentions": [row(m) for m in records.mentions],
-            "edges": [row(e) for e in records.edges]}

@@ -12,7 +12,6 @@ _WORD = re.compile(r"[a-z0-9]+(?:[-'.][a-z0-9]+)*")
 _IRREGULAR = {
     "apices": "apex", "vertebrae": "vertebra", "hila": "hilum", "pleurae": "pleura",
     "bronchi": "bronchus", "diagnoses": "diagnosis", "sinuses": "sinus", "viruses": "virus",
-    "ribs": "rib", "calcifications": "calcification", "lines": "line", "bases": "base",
 }
 _KEEP = ("ss", "us", "is", "as", "ys", "os")
 
