@@ -58,6 +58,18 @@ def test_extractor_cli_raw_jsonl_keeps_character_offsets(corpus_file: Path, tmp_
     assert report["text"] == "FINDINGS:\n Small  left effusion."
     assert all(report["text"][e["start"]:e["end"]] == e["text"] for e in report["entities"])
 
+    # A MIMIC-CXR folder to RadGraph JSON: the words of FINDINGS/IMPRESSION joined by spaces.
+    from kb.radgraph import read_radgraph
+    from tests.test_raw_ingest import write_mimic
+
+    folder, radgraph = write_mimic(tmp_path), tmp_path / "mimic.json"
+    result = kb("extract", str(folder), "--out", str(radgraph), "--model", str(model))
+    assert result.returncode == 1 and "1 report(s) skipped" in result.stderr  # the empty report
+    reports = {r.key: r for r in read_radgraph(radgraph)}  # parses: tokens agree with the text
+    assert sorted(reports) == ["p10/p10000032/s50414267.txt", "p10/p10000032/s53189527.txt"]
+    assert reports["p10/p10000032/s53189527.txt"].text == (
+        "FINDINGS : Lungs are clear . No focal consolidation . IMPRESSION : No acute cardiopulmonary process .")
+
 
 def test_extractor_cli_errors_are_one_line(tmp_path: Path) -> None:
     result = kb("extract", str(tmp_path / "missing.json"), "--out", str(tmp_path / "o.json"))

@@ -7,8 +7,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from kb.extractor.config import ENTITY_LABELS, RELATION_LABELS  # noqa: E402
-from kb.extractor.decode import (allowed_table, decode_entities, decode_relations,  # noqa: E402
-                                 pair_candidates, span_candidates)
+from kb.extractor.decode import (allowed_table, candidate_pairs, decode_entities,  # noqa: E402
+                                 decode_relations, pair_candidates, span_candidates)
 
 ANAT, OBS_DP, OBS_U, OBS_DA = (ENTITY_LABELS.index(x) for x in ("ANAT-DP", "OBS-DP", "OBS-U", "OBS-DA"))
 MODIFY, LOCATED_AT, SUGGESTIVE_OF = (RELATION_LABELS.index(x) for x in ("modify", "located_at", "suggestive_of"))
@@ -47,8 +47,13 @@ def pair_probs(n: int, entries: dict[tuple[int, int], dict[int, float]]) -> torc
 
 
 def relations(labels: list[int], p: torch.Tensor, cap: int = 0):
-    candidates = pair_candidates(p[None], torch.tensor([labels]), [len(labels)], ALLOWED)[0]
-    return decode_relations(candidates, cap)
+    """p: (E, E, R) dense pair probabilities → decoded relations over all ordered pairs."""
+    pairs = candidate_pairs([0] * len(labels), max_gap=0)
+    probs = torch.stack([p[i, j] for i, j in pairs])  # (K, R)
+    index = torch.tensor(labels)
+    source, target = (index[[pair[side] for pair in pairs]] for side in (0, 1))
+    flat = torch.tensor([(0, i, j) for i, j in pairs])
+    return decode_relations(pair_candidates(probs, source, target, flat, 1, ALLOWED)[0], cap)
 
 
 def test_decode_relations_never_break_the_schema() -> None:
@@ -73,3 +78,8 @@ def test_decode_relations_cap_modify_targets_per_source() -> None:
     assert len(relations(labels, p)) == 2
     capped = relations(labels, p, cap=1)
     assert [(r.source, r.target) for r in capped] == [(0, 1)]
+
+
+def test_decode_candidate_pairs_stay_within_the_sentence_gap() -> None:
+    assert candidate_pairs([0, 0, 1, 3], max_gap=1) == [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)]
+    assert len(candidate_pairs([0, 5, 9], max_gap=-1)) == 6

@@ -99,14 +99,15 @@ def split_windows(words: Sequence[str], pieces: Sequence[tuple[int, ...]],
 
 def candidate_spans(words: Sequence[str], width: int) -> list[tuple[int, int]]:
     """Every span the model scores: not on punctuation at either end, not across a break."""
+    punctuation = [is_punctuation(w) for w in words]
     spans = []
-    for i, first in enumerate(words):
-        if is_punctuation(first):
+    for i in range(len(words)):
+        if punctuation[i]:
             continue
         for j in range(i, min(len(words), i + width)):
             if j > i and words[j] in BREAKS:
                 break
-            if not is_punctuation(words[j]):
+            if not punctuation[j]:
                 spans.append((i, j))
     return spans
 

@@ -63,7 +63,7 @@ def train_cmd(
     epochs: Annotated[int, typer.Option(help="At most this many epochs (the learning rate decays to 0 "
                                              "over them).")] = 15,
     patience: Annotated[int, typer.Option(help="Stop after this many epochs without a better "
-                                               "dev relation F1.")] = 3,
+                                               "dev relation F1.")] = 5,
     batch_size: Annotated[int, typer.Option(help="Reports per step.")] = 4,
     lr: Annotated[float, typer.Option(help="Learning rate of the encoder.")] = 1e-4,
     head_lr: Annotated[float, typer.Option(help="Learning rate of the span and pair heads.")] = 1e-3,

@@ -36,6 +36,7 @@ class ModelConfig:
     max_distance: int = 24  # words; farther pairs share the last distance bucket
     dropout: float = 0.2
     max_modify_targets: int = 0  # decoding: modify edges kept per source (0: no limit)
+    max_sentence_gap: int = 1  # decoding: pairs further apart are not scored (-1: no limit)
     entity_labels: list[str] = field(default_factory=lambda: list(ENTITY_LABELS))
     relation_labels: list[str] = field(default_factory=lambda: list(RELATION_LABELS))
     training: dict[str, Any] = field(default_factory=dict)  # how it was trained, and its scores

@@ -1,10 +1,11 @@
 """Scores → entities and relations that obey the schema (pure functions; no model here).
 
 Entities: every candidate span whose best label is not `none`, taken best score first, skipping
-any that overlaps one already taken (entities never overlap). Relations: each ordered pair's best
-relation type among those the schema allows for the two labels (`RelationType.allows`); when
-both directions of a pair are predicted only the more confident stays; optionally at most
-`max_modify_targets` modify edges per source.
+any that overlaps one already taken (entities never overlap). Relations: each ordered pair of
+entities at most `max_sentence_gap` sentences apart gets its best relation type among those the
+schema allows for the two labels (`RelationType.allows`); when both directions of a pair are
+predicted only the more confident stays; optionally at most `max_modify_targets` modify edges
+per source.
 
 The tensor steps work on a whole batch at once (a few large operations rather than many small
 ones); the choices after them are plain Python over the few candidates left.
@@ -75,20 +76,26 @@ def allowed_table(entity_labels: Sequence[str], relation_labels: Sequence[str]) 
     return table
 
 
-def pair_candidates(probs: Tensor, labels: Tensor, counts: Sequence[int],
-                    allowed: Tensor) -> list[list[tuple[int, int, int, float]]]:
-    """probs (B, E, E, relations), labels (B, E) entity label indices, counts: real entities per
-    row → per row, (source, target, relation, probability) of each pair whose best allowed
-    relation is not `none`."""
-    E = probs.shape[1]
-    mask = allowed[labels[:, :, None], labels[:, None, :]]  # (B, E, E, R)
-    masked = probs * mask
-    masked[:, range(E), range(E), 1:] = 0.0  # no relation from an entity to itself
-    score, kind = masked.max(dim=-1)  # (B, E, E)
-    out: list[list[tuple[int, int, int, float]]] = [[] for _ in counts]
-    for b, i, j in torch.nonzero(kind).tolist():
-        if i < counts[b] and j < counts[b]:
-            out[b].append((i, j, int(kind[b, i, j]), float(score[b, i, j])))
+def candidate_pairs(sentences: Sequence[int], max_gap: int) -> list[tuple[int, int]]:
+    """Ordered pairs (i, j), i != j, of entities at most `max_gap` sentences apart; the others
+    are never related (negative gap: no limit)."""
+    n = len(sentences)
+    return [(i, j) for i in range(n) for j in range(n)
+            if i != j and (max_gap < 0 or abs(sentences[i] - sentences[j]) <= max_gap)]
+
+
+def pair_candidates(probs: Tensor, source_labels: Tensor, target_labels: Tensor, pairs: Tensor,
+                    rows: int, allowed: Tensor) -> list[list[tuple[int, int, int, float]]]:
+    """probs (K, relations) of the K pairs listed as (row, source, target) in `pairs` (K, 3),
+    with the source and target entity label indices (K,) → per row, (source, target, relation,
+    probability) of each pair whose best relation among those the schema allows for its labels
+    is not `none`."""
+    mask = allowed[source_labels, target_labels]  # (K, R)
+    score, kind = (probs * mask).max(dim=-1)  # (K,)
+    out: list[list[tuple[int, int, int, float]]] = [[] for _ in range(rows)]
+    hits = torch.nonzero(kind).flatten()
+    for (b, i, j), k, p in zip(pairs[hits].tolist(), kind[hits].tolist(), score[hits].tolist()):
+        out[b].append((i, j, k, p))
     return out
 
 

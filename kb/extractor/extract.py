@@ -12,8 +12,8 @@ import torch
 from kb.errors import InputError
 from kb.extractor.batch import Pieces, Window, collate, make_windows
 from kb.extractor.config import ModelConfig
-from kb.extractor.decode import (SpanGuess, allowed_table, decode_entities, decode_relations,
-                                 pair_candidates, span_candidates)
+from kb.extractor.decode import (SpanGuess, allowed_table, candidate_pairs, decode_entities,
+                                 decode_relations, pair_candidates, span_candidates)
 from kb.extractor.model import SpanRelationModel, load
 from kb.extractor.text import Document
 from kb.report import Entity, Relation, Report
@@ -94,21 +94,26 @@ class Extractor:
         span_probs = self.model.span_logits(states, batch).softmax(-1).float().cpu()  # (B, S, L)
         candidates = span_candidates(span_probs, [len(w.spans) for w in windows])
         entities = [decode_entities(w.spans, c) for w, c in zip(windows, candidates)]
-        counts = [len(e) for e in entities]
-        E = max(counts)
-        if E < 2:
+        pairs = [candidate_pairs([w.sentences[g.first] for g in guesses], self.config.max_sentence_gap)
+                 for w, guesses in zip(windows, entities)]
+        if not any(pairs):
             return entities, [[] for _ in windows]
-        first, last, label = (torch.zeros(len(windows), E, dtype=torch.long) for _ in range(3))
-        for b, guesses in enumerate(entities):
-            for k, g in enumerate(guesses):
-                first[b, k], last[b, k], label[b, k] = g.first, g.last, g.label
+        E = max(len(e) for e in entities)
+        first, last, label = (_padded([[getattr(g, f) for g in e] for e in entities], E)
+                              for f in ("first", "last", "label"))  # (B, E)
+        flat = torch.tensor([(b, i, j) for b, p in enumerate(pairs) for i, j in p], dtype=torch.long)  # (K, 3)
         to = self.device
-        pair_probs = self.model.pair_logits(states, batch, first.to(to), last.to(to),
-                                            label.to(to)).softmax(-1).float().cpu()  # (B, E, E, R)
-        pairs = pair_candidates(pair_probs, label, counts, self.allowed)
+        pair_probs = self.model.pair_logits(states, batch, first.to(to), last.to(to), label.to(to),
+                                            flat.to(to)).softmax(-1).float().cpu()  # (K, R)
+        found = pair_candidates(pair_probs, label[flat[:, 0], flat[:, 1]], label[flat[:, 0], flat[:, 2]],
+                                flat, len(windows), self.allowed)
         relations = [[(r.source, r.target, r.kind, r.score)
-                      for r in decode_relations(p, self.config.max_modify_targets)] for p in pairs]
+                      for r in decode_relations(p, self.config.max_modify_targets)] for p in found]
         return entities, relations
+
+
+def _padded(rows: list[list[int]], width: int) -> torch.Tensor:
+    return torch.tensor([row + [0] * (width - len(row)) for row in rows], dtype=torch.long)
 
 
 def _device(name: str) -> torch.device:

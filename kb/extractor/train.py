@@ -32,7 +32,7 @@ class TrainOptions:
     head_lr: float = 1e-3  # span and pair heads
     weight_decay: float = 0.01
     warmup: float = 0.1  # share of the steps
-    patience: int = 3  # epochs without a better dev relation F1 before stopping
+    patience: int = 5  # epochs without a better dev relation F1 before stopping
     seed: int = 13
     max_minutes: float | None = None  # stop after the epoch that passes this
     device: str = "cpu"
