@@ -116,16 +116,18 @@ class CachedReader:
 
 
 class CohortCache:
-    """Whole cohort matches (`kb.cohort.match`), so that paging through a cohort computes it
-    once: each page is then cut from the match by `CohortMatch.page`, as `select` does."""
+    """Whole cohort matches (`kb.cohort.match`: study keys and their evidence spans), so
+    that paging through a cohort runs its criteria once: each page is then cut from the match
+    by `CohortMatch.page`, as `select` does, its evidence read through the cached reader."""
 
     def __init__(self, reader: CachedReader, ttl_s: float, max_rows: int) -> None:
         self.reader = reader
         self._memo: Memo[CohortFilter, CohortMatch] = Memo(
-            ttl_s, max_rows, lambda found: len(found.ids) + sum(map(len, found.rows.values())))
+            ttl_s, max_rows, lambda found: len(found.keys) + sum(map(len, found.evidence.values())))
 
     def page(self, cohort: CohortFilter, limit: int, after: str) -> CohortPage:
-        return self._memo.get(cohort, lambda: match(self.reader, cohort)).page(limit, after)
+        found = self._memo.get(cohort, lambda: match(self.reader, cohort))
+        return found.page(self.reader, limit, after)
 
 
 class ResultCache:

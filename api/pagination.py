@@ -1,6 +1,6 @@
 """Cursors: opaque to clients, the base64 of the study ID an edge stands for. Pages are keyset
-pages in study ID order (`kb.cohort.select(…, after=study_id)`), so a cursor stays valid while
-the store changes: the next page starts after that study, wherever it now sits."""
+pages in cohort order (by study key, `kb.cohort.select(…, after=study_id)`), so a cursor stays
+valid while the store changes: the next page starts after that study, wherever it now sits."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from kb.records import Provenance, build_records
 from kb.report import Report
 from kb.store.base import Store
 from kb.vocabulary import vocabulary
-from kb.tables import GraphTables, to_tables
+from kb.tables import GRAPH_VERSION, GraphTables, to_tables
 
 if TYPE_CHECKING:
     from kb.extractor.extract import Extractor
@@ -84,7 +84,7 @@ def build_batch(entries: list[Entry], labeler: str, provenance: Provenance) -> B
     """Stage 2 (runs in a worker): raw entries → graph tables, and the entries rejected."""
     rejected, records = [], {}
     context = repr((labeler, provenance.source, provenance.extractor, provenance.extractor_version,
-                    vocabulary().version))
+                    vocabulary().version, GRAPH_VERSION))
     for key, data in entries:
         try:
             report = parse_report(key, data, labeler)

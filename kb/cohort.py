@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kb.cypher import statement
 from kb.errors import QueryError
+from kb.keys import finding_key, study_key
+from kb.records import mention_id
 from kb.schema import Certainty
 from kb.vocabulary import vocabulary
 
@@ -78,22 +80,27 @@ _TAG = re.compile(r"\s*/\* (when|each) (\w+) \*/$")
 
 
 def criterion_queries(c: Criterion) -> list[tuple[str, dict[str, Any]]]:
-    """The Cypher and parameters that find the mentions meeting one criterion: one query per
-    way the observation is written (a derived concept has several). Only the shape of a
-    query depends on the criterion; every value in it is a parameter."""
+    """The Cypher and parameters that find the IDs of the mentions meeting one criterion: one
+    query per way the observation is written (a derived concept has several). Only the shape
+    of a query depends on the criterion; every value in it is a parameter."""
     vocab = vocabulary()
     groups = vocab.location_groups(c.located_at, c.expand)
     common = {
-        "certainty": [x.value for x in c.certainty],
         "modifiers": [vocab.observation(m) for m in c.modifiers],
         "section": c.section.upper() if c.section else None,
     }
-    return [_render(list(p.terms), p.located + groups, common) for p in vocab.patterns(c.observation)]
+    certainty = [x.value for x in c.certainty]
+    return [_render(_findings(p.terms, certainty), p.located + groups, common)
+            for p in vocab.patterns(c.observation)]
 
 
-def _render(terms: list[str], groups: tuple[tuple[str, ...], ...],
+def _findings(terms: tuple[str, ...], certainty: list[str]) -> list[int]:
+    return [finding_key(t, x) for t in terms for x in certainty]
+
+
+def _render(findings: list[int], groups: tuple[tuple[str, ...], ...],
             common: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    params = {"terms": terms, **common, **{f"located_{i}": list(g) for i, g in enumerate(groups)}}
+    params = {"findings": findings, **common, **{f"located_{i}": list(g) for i, g in enumerate(groups)}}
     name = "read/criterion_mentions_located" if groups else "read/criterion_mentions"
     lines = []
     for line in statement(name).splitlines():
@@ -111,7 +118,9 @@ def _render(terms: list[str], groups: tuple[tuple[str, ...], ...],
 def explain_cohort(cohort: CohortFilter) -> dict[str, Any]:
     """The parsed filter and, per criterion, the Cypher and parameters it runs."""
     def queries(c: Criterion) -> list[dict[str, Any]]:
-        return [{"cypher": q, "params": p} for q, p in criterion_queries(c)]
+        written = vocabulary().patterns(c.observation)
+        return [{"terms": list(w.terms), "certainty": [x.value for x in c.certainty],
+                 "cypher": q, "params": p} for w, (q, p) in zip(written, criterion_queries(c))]
 
     return {"filter": cohort.model_dump(mode="json", by_alias=True, exclude_defaults=True),
             "queries": {part: [queries(c) for c in getattr(cohort, field)]
@@ -148,30 +157,50 @@ class CohortPage:
     has_next: bool
 
 
-def mentions(store: Reader, criterion: Criterion) -> dict[str, list[dict[str, Any]]]:
-    """The mentions meeting one criterion, grouped by study ID."""
-    found: dict[str, list[dict[str, Any]]] = {}
+Span = tuple[int, int]  # a mention's start and end in its report
+
+
+def mentions(store: Reader, criterion: Criterion) -> dict[int, list[Span]]:
+    """The mentions meeting one criterion, by study key."""
+    found: dict[int, list[Span]] = {}
     for query, params in criterion_queries(criterion):
         for row in store.read(query, params):
-            found.setdefault(row["study_id"], []).append(row)
+            found.setdefault(row["study_key"], []).append((row["start"], row["end"]))
     return found
+
+
+EVIDENCE_CHUNK = 10_000  # studies or mentions per lookup
 
 
 @dataclass(frozen=True)
 class CohortMatch:
-    """Every study matching a filter (sorted IDs) and the evidence rows of each; pages are
-    cut from it, so paging through a cohort needs the store once."""
+    """Every study matching a filter, by study key in key order (kb.keys.study_key: stable,
+    spread over the corpus), with the spans of its evidence mentions. Pages are cut from it,
+    so paging through a cohort runs the criteria once and each page looks up only its own
+    studies and evidence."""
 
-    ids: list[str]
-    rows: dict[str, list[dict[str, Any]]]
-    subjects: dict[str, str | None]
+    keys: list[int]
+    evidence: dict[int, list[Span]]  # study key → mentions meeting its positive criteria
 
-    def page(self, limit: int | None = None, after: str = "") -> CohortPage:
-        """The studies after the study ID `after` (keyset), at most `limit` of them."""
-        first = bisect_right(self.ids, after) if after else 0
-        chosen = self.ids[first:] if limit is None else self.ids[first:first + limit]
-        studies = tuple(_study(sid, self.subjects.get(sid), self.rows.get(sid, [])) for sid in chosen)
-        return CohortPage(len(self.ids), studies, first + len(chosen) < len(self.ids))
+    def page(self, store: Reader, limit: int | None = None, after: str = "") -> CohortPage:
+        """The studies after the study with ID `after` (keyset), at most `limit` of them."""
+        first = bisect_right(self.keys, study_key(after)) if after else 0
+        chosen = self.keys[first:] if limit is None else self.keys[first:first + limit]
+        studies = {r["study_key"]: r for r in _lookup(store, "read/studies_by_key", chosen)}
+        wanted = [mention_id(studies[k]["study_id"], *span) for k in chosen
+                  for span in dict.fromkeys(self.evidence.get(k, ()))]
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for row in _lookup(store, "read/mentions_by_id", wanted):
+            rows.setdefault(row["study_id"], []).append(row)
+        page = tuple(_study(studies[k], rows.get(studies[k]["study_id"], [])) for k in chosen)
+        return CohortPage(len(self.keys), page, first + len(chosen) < len(self.keys))
+
+
+def _lookup(store: Reader, name: str, keys: list[Any]) -> list[dict[str, Any]]:
+    """The rows of a by-key statement (`$keys` or `$ids`) for these keys, in chunks."""
+    param = "keys" if name == "read/studies_by_key" else "ids"
+    return [row for at in range(0, len(keys), EVIDENCE_CHUNK)
+            for row in store.read(statement(name), {param: keys[at:at + EVIDENCE_CHUNK]})]
 
 
 def match(store: Reader, cohort: CohortFilter) -> CohortMatch:
@@ -179,30 +208,28 @@ def match(store: Reader, cohort: CohortFilter) -> CohortMatch:
     positive criteria. Each criterion is one query per way it is written; the sets combine
     here, the same way for every store."""
     found = {c: mentions(store, c) for c in dict.fromkeys(cohort.positive)}
-    ids = _combine(cohort, found)
-    subjects: dict[str, str | None] = {}
-    if ids is None:  # no positive criterion: start from every study
-        subjects = {r["study_id"]: r["subject_id"] for r in store.read(statement("read/all_studies"), {})}
-        ids = set(subjects)
+    keys = _combine(cohort, found)
+    if keys is None:  # no positive criterion: start from every study
+        keys = {r["study_key"] for r in store.read(statement("read/all_studies"), {})}
     for c in dict.fromkeys(cohort.none_of):
-        ids -= set(found[c] if c in found else mentions(store, c))
-    rows: dict[str, list[dict[str, Any]]] = {}
+        keys -= set(found[c] if c in found else mentions(store, c))
+    evidence: dict[int, list[Span]] = {}
     for by_study in found.values():
-        for sid, hits in by_study.items():
-            if sid in ids:
-                rows.setdefault(sid, []).extend(hits)
-    return CohortMatch(sorted(ids), rows, subjects)
+        for key, spans in by_study.items():
+            if key in keys:
+                evidence.setdefault(key, []).extend(spans)
+    return CohortMatch(sorted(keys), evidence)
 
 
 def select(store: Reader, cohort: CohortFilter, limit: int | None = None,
            after: str = "") -> CohortPage:
-    """The page of matching studies after the study ID `after`, at most `limit` of them, in
-    study ID order, each with its evidence."""
-    return match(store, cohort).page(limit, after)
+    """The page of matching studies after the study with ID `after`, at most `limit` of
+    them, in cohort order (by study key), each with its evidence."""
+    return match(store, cohort).page(store, limit, after)
 
 
-def _combine(cohort: CohortFilter, found: dict[Criterion, dict[str, list[dict[str, Any]]]]) -> set[str] | None:
-    ids: set[str] | None = None
+def _combine(cohort: CohortFilter, found: dict[Criterion, dict[int, list[Span]]]) -> set[int] | None:
+    ids: set[int] | None = None
     for c in cohort.all_of:
         ids = set(found[c]) if ids is None else ids & set(found[c])
     if cohort.any_of:
@@ -211,8 +238,8 @@ def _combine(cohort: CohortFilter, found: dict[Criterion, dict[str, list[dict[st
     return ids
 
 
-def _study(study_id: str, subject_id: str | None, rows: list[dict[str, Any]]) -> StudyMatch:
+def _study(study: dict[str, Any], rows: list[dict[str, Any]]) -> StudyMatch:
     unique = {(r["start"], r["end"]): r for r in rows}
     evidence = tuple(Evidence(r["text"], r["start"], r["end"], r["certainty"], r["section"])
                      for _, r in sorted(unique.items()))
-    return StudyMatch(study_id, rows[0]["subject_id"] if rows else subject_id, evidence)
+    return StudyMatch(study["study_id"], study["subject_id"], evidence)

@@ -18,6 +18,7 @@ from kb.errors import ReportError
 from kb.report import Report
 from kb.schema import EntityType, Label, RelationType
 from kb.sections import Sections
+from kb.keys import finding_key, study_key
 from kb.vocabulary import vocabulary
 
 _TYPE = {label: label.entity_type.value for label in Label}
@@ -38,6 +39,7 @@ class StudyNode:
     ingested_at: str
     metadata: str  # JSON object of the corpus' extra fields
     fingerprint: str = ""  # hash of the content the subgraph was built from
+    study_key: int = 0  # kb.keys.study_key(study_id)
 
 
 class Mention(NamedTuple):  # a NamedTuple, not a dataclass: millions are built at ingest
@@ -54,6 +56,8 @@ class Mention(NamedTuple):  # a NamedTuple, not a dataclass: millions are built 
     locations: tuple[str, ...]  # observations: one phrase per located_at head
     modifiers: tuple[str, ...]  # observations: terms of the observations that modify it
     phrase_terms: tuple[str, ...]  # anatomies: the words of its phrase
+    finding: int  # observations: finding_key(term, certainty), what cohort queries select on
+    study_key: int  # kb.keys.study_key(study_id)
 
 
 class Edge(NamedTuple):
@@ -85,8 +89,9 @@ def build_records(report: Report, provenance: Provenance, fingerprint: str = "")
     """The study subgraph of one report; rejects reports whose graph the stores cannot hold.
     `fingerprint` identifies the input the report came from (see `ingest.pipeline`)."""
     study_id, subject_id = report.study_id, report.subject_id
+    key = study_key(study_id)
     by_id = {e.id: e for e in report.entities}
-    ids = {e.id: f"{study_id}:{e.start}-{e.end}" for e in report.entities}
+    ids = {e.id: mention_id(study_id, e.start, e.end) for e in report.entities}
     if len(set(ids.values())) != len(ids):
         raise ReportError(report.key, "two entities cover the same characters")
     modifiers_of: dict[str, list[str]] = defaultdict(list)
@@ -126,18 +131,25 @@ def build_records(report: Report, provenance: Provenance, fingerprint: str = "")
     for e in report.entities:
         observation = e.label is not Label.ANAT_DP
         heads = sorted(located[e.id], key=lambda i: by_id[i].start) if e.id in located else ()
+        term = vocab.observation(e.text) if observation else vocab.anatomy(e.text)
+        certainty = _CERTAINTY[e.label]
         mentions.append(Mention(
-            ids[e.id], study_id, subject_id, _TYPE[e.label], e.text,
-            vocab.observation(e.text) if observation else vocab.anatomy(e.text),
-            _CERTAINTY[e.label], e.start, e.end, sections.at(e.start),
+            ids[e.id], study_id, subject_id, _TYPE[e.label], e.text, term,
+            certainty, e.start, e.end, sections.at(e.start),
             tuple(" ".join(phrase(h)) for h in heads),
             modifier_terms(e.id) if observation else (),
             () if observation else phrase(e.id),
+            finding_key(term, certainty or ""), key,
         ))
     metadata = json.dumps(report.metadata, sort_keys=True, default=str) if report.metadata else "{}"
     study = StudyNode(study_id, subject_id, provenance.source, report.text, provenance.extractor,
-                      provenance.extractor_version, provenance.ingested_at, metadata, fingerprint)
+                      provenance.extractor_version, provenance.ingested_at, metadata, fingerprint, key)
     return GraphRecords(study, tuple(mentions), tuple(edges))
+
+
+def mention_id(study_id: str, start: int, end: int) -> str:
+    """The ID of a mention node: its study and its character span, `s59172281:120-129`."""
+    return f"{study_id}:{start}-{end}"
 
 
 def _modifier_closure(eid: str, modifiers_of: dict[str, list[str]]) -> set[str]:

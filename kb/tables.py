@@ -12,13 +12,18 @@ import pyarrow.compute as pc
 from kb.records import GraphRecords, Mention
 from kb.schema import EntityType
 
+# The shape of the stored graph; a change re-writes every study on its next ingest (it is
+# part of each study's fingerprint). 2: Observation.finding, study_key.
+GRAPH_VERSION = 2
+
 _STR, _INT, _LIST = pa.string(), pa.int64(), pa.list_(pa.string())
 STUDY = pa.schema([("study_id", _STR), ("subject_id", _STR), ("source", _STR), ("text", _STR),
                    ("extractor", _STR), ("extractor_version", _STR), ("ingested_at", _STR),
-                   ("metadata", _STR), ("fingerprint", _STR)])
+                   ("metadata", _STR), ("fingerprint", _STR), ("study_key", _INT)])
 OBSERVATION = pa.schema([("id", _STR), ("study_id", _STR), ("subject_id", _STR), ("text", _STR),
                          ("term", _STR), ("certainty", _STR), ("start", _INT), ("end", _INT),
-                         ("section", _STR), ("locations", _LIST), ("modifiers", _LIST)])
+                         ("section", _STR), ("locations", _LIST), ("modifiers", _LIST),
+                         ("finding", _INT), ("study_key", _INT)])
 ANATOMY = pa.schema([("id", _STR), ("study_id", _STR), ("text", _STR), ("term", _STR),
                      ("start", _INT), ("end", _INT), ("section", _STR), ("phrase_terms", _LIST)])
 EDGE = pa.schema([("from", _STR), ("to", _STR), ("study_id", _STR), ("type", _STR),

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from kb.keys import finding_key
+
 from tests.corpus import corpus
 
 KB = str(Path(sys.executable).parent / "kb")
@@ -128,7 +130,9 @@ def test_cli_query_phrase_and_explain(loaded: str) -> None:
     assert [s["study_id"] for s in json.loads(result.stdout)["studies"]] == ["s2"]
     explained = json.loads(kb("query", "effusion without pneumothorax", "--explain").stdout)
     assert explained["filter"] == {"allOf": [{"observation": "effusion"}], "noneOf": [{"observation": "pneumothorax"}]}
-    assert "$terms" in explained["queries"]["allOf"][0][0]["cypher"]
+    first = explained["queries"]["allOf"][0][0]
+    assert "$findings" in first["cypher"] and first["terms"] == ["effusion"]
+    assert first["params"]["findings"] == [finding_key("effusion", "PRESENT")]
     bad = kb("query", "--store", loaded, "located at left base")
     assert bad.returncode == 1 and "no observation in 'located at left base'" in bad.stderr
 

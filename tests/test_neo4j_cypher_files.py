@@ -20,6 +20,7 @@ import pytest
 from ingest.pipeline import IngestOptions, ingest
 from kb.cohort import parse_where, select
 from kb.cypher import statements
+from kb.keys import study_key
 from kb.settings import Settings
 from kb.store.neo4j import Neo4jStore
 from tests.corpus import corpus
@@ -28,7 +29,8 @@ pytestmark = pytest.mark.neo4j
 
 LADYBUG_ONLY = "embedded"  # in the file name: a statement only the embedded store speaks
 # Parameters for the queries run directly: one value per name any read or explore file uses.
-PARAMS = {"ids": ["s1", "s2", "s3", "s4", "s50000001"], "study_id": "s2", "term": "effusion",
+PARAMS = {"ids": ["s1", "s2", "s3", "s4", "s50000001", "s2:11-18"], "study_id": "s2", "term": "effusion",
+          "keys": [study_key(s) for s in ("s1", "s2")],
           "prefix": "", "limit": 10, "certainty": "PRESENT"}
 # Criteria that together use every line of the criterion files (all optional parts).
 COHORT = {"allOf": [{"observation": "effusion", "modifiers": ["small"], "section": "findings"},

@@ -90,7 +90,7 @@ def test_neo4j_write_splits_batch_into_transactions(neo4j_store: Neo4jStore, fil
     assert len(calls) == 6  # 40 studies in transactions of 7
 
 
-def test_neo4j_schema_and_term_index(neo4j_store: Neo4jStore, neo4j_uri: str) -> None:
+def test_neo4j_schema_and_finding_index(neo4j_store: Neo4jStore, neo4j_uri: str) -> None:
     with neo4j.GraphDatabase.driver(neo4j_uri, auth=("neo4j", Settings().neo4j_password)) as driver:
         constraints = {tuple(r["labelsOrTypes"] + r["properties"])
                        for r in driver.execute_query("SHOW CONSTRAINTS").records}
@@ -99,7 +99,7 @@ def test_neo4j_schema_and_term_index(neo4j_store: Neo4jStore, neo4j_uri: str) ->
                           Criterion(observation="opacity", located_at=("left", "base"))):
             for query, params in criterion_queries(criterion):
                 plan = driver.execute_query(f"EXPLAIN {query}", params).summary.plan
-                assert "RANGE INDEX o:Observation(term)" in str(plan), query
+                assert "RANGE INDEX o:Observation(finding)" in str(plan), query
 
 
 def test_neo4j_read_only_store_refuses_writes(neo4j_store: Neo4jStore, neo4j_uri: str) -> None:
@@ -115,7 +115,7 @@ def test_neo4j_collected_reads_answer_as_plain_ones(neo4j_store: Neo4jStore, fil
     query, params = criterion_queries(Criterion(observation="effusion"))[0]
     first = neo4j_store.read(query, params)  # as written; learns the columns
     again = neo4j_store.read(query, params)  # collected into one record
-    key = lambda r: (r["study_id"], r["start"])  # noqa: E731
+    key = lambda r: (r["study_key"], r["start"])  # noqa: E731
     assert sorted(again, key=key) == sorted(first, key=key) and len(first) > 3
     nodes = "MATCH (s:Study {study_id: 's1'}) RETURN s"  # nodes come back as property maps
     assert neo4j_store.read(nodes) == neo4j_store.read(nodes)

@@ -1,3 +1,3 @@
-// Purpose: every study ID with its subject (the universe a none-of-only cohort starts from).
+// Purpose: every study key (the universe a none-of-only cohort starts from).
 // Parameters: none.
-MATCH (s:Study) RETURN s.study_id AS study_id, s.subject_id AS subject_id
+MATCH (s:Study) RETURN s.study_key AS study_key

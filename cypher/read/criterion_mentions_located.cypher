@@ -3,12 +3,11 @@
 //   modifying it, expanded, e.g. [left, lung, base]) that meets every location group: the
 //   line tagged `each located` is repeated once per group i, and group i is met when any of
 //   its words ($located_i: a word and, with expand, its parts) is in the phrase.
-// Parameters: $terms, $certainty (lists of strings); $located_0 … $located_N (lists of
-//   words); $modifiers (list); $section (string).
+// Parameters: $findings (list of integers); $located_0 … $located_N (lists of words);
+//   $modifiers (list); $section (string).
 MATCH (o:Observation)-[:LOCATED_AT]->(a:Anatomy)
-WHERE o.term IN $terms AND o.certainty IN $certainty
+WHERE o.finding IN $findings
 AND ANY(x IN $located_{i} WHERE x IN a.phrase_terms) /* each located */
 AND ALL(x IN $modifiers WHERE x IN o.modifiers) /* when modifiers */
 AND o.section = $section /* when section */
-RETURN DISTINCT o.study_id AS study_id, o.subject_id AS subject_id, o.text AS text,
-       o.start AS start, o.`end` AS `end`, o.certainty AS certainty, o.section AS section
+RETURN DISTINCT o.study_key AS study_key, o.start AS start, o.`end` AS `end`

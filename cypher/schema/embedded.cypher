@@ -1,8 +1,8 @@
 // Purpose: the graph schema of the embedded (ladybug) store; run once when a store is created.
 //   Primary keys are the unique indexes (ladybug has no CREATE CONSTRAINT).
 // Parameters: none.
-CREATE NODE TABLE IF NOT EXISTS Study(study_id STRING PRIMARY KEY, subject_id STRING, source STRING, text STRING, extractor STRING, extractor_version STRING, ingested_at STRING, metadata STRING, fingerprint STRING);
-CREATE NODE TABLE IF NOT EXISTS Observation(id STRING PRIMARY KEY, study_id STRING, subject_id STRING, text STRING, term STRING, certainty STRING, start INT64, `end` INT64, section STRING, locations STRING[], modifiers STRING[]);
+CREATE NODE TABLE IF NOT EXISTS Study(study_id STRING PRIMARY KEY, subject_id STRING, source STRING, text STRING, extractor STRING, extractor_version STRING, ingested_at STRING, metadata STRING, fingerprint STRING, study_key INT64);
+CREATE NODE TABLE IF NOT EXISTS Observation(id STRING PRIMARY KEY, study_id STRING, subject_id STRING, text STRING, term STRING, certainty STRING, start INT64, `end` INT64, section STRING, locations STRING[], modifiers STRING[], finding INT64, study_key INT64);
 CREATE NODE TABLE IF NOT EXISTS Anatomy(id STRING PRIMARY KEY, study_id STRING, text STRING, term STRING, start INT64, `end` INT64, section STRING, phrase_terms STRING[]);
 CREATE REL TABLE IF NOT EXISTS HAS_OBSERVATION(FROM Study TO Observation);
 CREATE REL TABLE IF NOT EXISTS HAS_ANATOMY(FROM Study TO Anatomy);

@@ -7,4 +7,5 @@ MATCH (s:Study {study_id: row.study_id})
 CREATE (s)-[:HAS_OBSERVATION]->(:Observation {
   id: row.id, study_id: row.study_id, subject_id: row.subject_id, text: row.text, term: row.term,
   certainty: row.certainty, start: row.start, `end`: row.`end`, section: row.section,
-  locations: row.locations, modifiers: row.modifiers})
+  locations: row.locations, modifiers: row.modifiers, finding: row.finding,
+  study_key: row.study_key})

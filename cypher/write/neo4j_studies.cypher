@@ -7,4 +7,5 @@ UNWIND $rows AS row
 CREATE (:Study {
   study_id: row.study_id, subject_id: row.subject_id, source: row.source, text: row.text,
   extractor: row.extractor, extractor_version: row.extractor_version,
-  ingested_at: row.ingested_at, metadata: row.metadata, fingerprint: row.fingerprint})
+  ingested_at: row.ingested_at, metadata: row.metadata, fingerprint: row.fingerprint,
+  study_key: row.study_key})
