@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kb.errors import KBError
 from kb.terms import normalize_term
@@ -44,6 +51,17 @@ class _VocabularyFile(BaseModel):
                 if seen.setdefault(key, canonical) != canonical:
                     raise ValueError(f"{spelling!r} is a spelling of both {seen[key]!r} and {canonical!r}")
         return terms
+
+    @model_validator(mode="after")
+    def _derived_terms_match_themselves(self) -> _VocabularyFile:
+        for concept, patterns in self.derived.items():
+            key = normalize_term(concept)
+            own = {normalize_term(t) for t in [key, *self.observations.get(key, [])]}
+            written = {normalize_term(o) for p in patterns for o in p.observation}
+            if key in self.observations and not own & written:
+                raise ValueError(f"derived concept {concept!r} is an observation term but no pattern "
+                                 f"lists {concept!r}: its own mentions would no longer match")
+        return self
 
 
 @dataclass(frozen=True)
@@ -104,11 +122,13 @@ class Vocabulary:
         return tuple(dict.fromkeys(found))
 
     def patterns(self, observation: str) -> list[Pattern]:
-        """The ways an observation term is written: itself, or a derived concept's patterns."""
-        term = normalize_term(observation)
-        derived = self._derived.get(term)
+        """The ways an observation term is written: itself, or a derived concept's patterns.
+        A spelling asks for the derived concept of its canonical term (`pleural effusion`
+        → `effusion`: an effusion, or fluid located at the pleura)."""
+        canonical = self.observation(observation)
+        derived = self._derived.get(normalize_term(observation)) or self._derived.get(canonical)
         if derived is None:
-            return [Pattern((self.observation(observation),))]
+            return [Pattern((canonical,))]
         return [Pattern(tuple(dict.fromkeys(self.observation(o) for o in p.observation)),
                         self.location_groups(tuple(p.located_at), expand=False)) for p in derived]
 
