@@ -23,10 +23,11 @@ import kb
 from api.backend import Backend
 from api.export import export_router
 from api.loaders import Context
+from api.outage import read_retry_s
 from api.schema import build_schema
 from api.security import ApiKeyMiddleware
 from kb.cypher import statements
-from kb.errors import InputError, KBError
+from kb.errors import InputError, KBError, StoreUnavailable
 from kb.settings import Settings
 from kb.store import Store, is_server_uri, open_store
 
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     (and closed when the app shuts down)."""
     settings = settings or Settings()
     owned = store is None
-    store = store or open_store(settings.kb_store, read_only=True, settings=settings)
+    store = store or _open(settings)
     backend = Backend(store, settings)
 
     @asynccontextmanager
@@ -71,6 +72,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     return app
 
 
+def _open(settings: Settings) -> Store:
+    """The store, read-only; a Neo4j server's reads retry an outage briefly (`api.outage`)."""
+    if is_server_uri(settings.kb_store):
+        from kb.store.neo4j import Neo4jStore
+
+        return Neo4jStore.connect(settings.kb_store, settings, read_only=True,
+                                  retry_s=read_retry_s(settings))
+    return open_store(settings.kb_store, read_only=True, settings=settings)
+
+
 class Router(GraphQLRouter):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)  # a page of 50 studies encodes ten times faster than with json
@@ -97,5 +108,8 @@ def _health(backend: Backend) -> Any:
 async def _kb_error(_: Request, err: Exception) -> JSONResponse:
     if isinstance(err, InputError):
         return JSONResponse({"detail": str(err)}, status_code=400)
+    if isinstance(err, StoreUnavailable):
+        log.warning("request answered 503: %s", err)
+        return JSONResponse({"detail": str(err)}, 503)
     log.error("request failed: %s", err, exc_info=err)
     return JSONResponse({"detail": "the knowledge base could not answer (see the server log)"}, 503)

@@ -10,8 +10,10 @@ from typing import Any, TypeVar
 
 from api.cache import CachedReader, CohortCache, Rows
 from api.limits import timeout_error
+from api.outage import outage
 from kb.cohort import CohortFilter, CohortPage
 from kb.cypher import statement
+from kb.errors import StoreError
 from kb.settings import Settings
 from kb.store.base import Store
 
@@ -34,7 +36,8 @@ class Backend:
         return asyncio.get_running_loop().time() + self.timeout_s
 
     async def call(self, deadline: float, fn: Callable[..., T], *args: Any) -> T:
-        """Run a blocking store function off the event loop, within the deadline."""
+        """Run a blocking store function off the event loop, within the deadline. A server that
+        does not answer is a StoreUnavailable (HTTP 503)."""
         loop = asyncio.get_running_loop()
         remaining = deadline - loop.time()
         if remaining <= 0:
@@ -43,6 +46,11 @@ class Backend:
             return await asyncio.wait_for(loop.run_in_executor(self._pool, fn, *args), remaining)
         except TimeoutError:
             raise timeout_error(self.timeout_s) from None
+        except StoreError as err:
+            down = outage(self.store.uri, err)
+            if down is None:
+                raise
+            raise down from err
 
     async def read(self, deadline: float, name: str, params: dict[str, Any]) -> Rows:
         """Run the named statement of `cypher/` with its parameters (through the cache)."""

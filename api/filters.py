@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.limits import criteria_count
+from api.text import check_text
 from kb.cohort import CohortFilter, parse_where
 from kb.errors import QueryError
 
@@ -21,6 +22,7 @@ def cohort_filter(where: str | dict[str, Any] | None, phrase: str | None) -> Coh
         parts.append(parse_phrase(phrase))
     if not parts:
         raise QueryError("the filter has no criterion: give allOf, anyOf, noneOf or phrase")
-    return criteria_count(CohortFilter(all_of=sum((p.all_of for p in parts), ()),
-                                       any_of=sum((p.any_of for p in parts), ()),
-                                       none_of=sum((p.none_of for p in parts), ())))
+    cohort = CohortFilter(all_of=sum((p.all_of for p in parts), ()), any_of=sum((p.any_of for p in parts), ()),
+                          none_of=sum((p.none_of for p in parts), ()))
+    check_text(cohort.model_dump(), "the filter")
+    return criteria_count(cohort)

@@ -19,7 +19,7 @@ from strawberry.extensions import (
 )
 
 from kb.cohort import CohortFilter
-from kb.errors import InputError
+from kb.errors import InputError, StoreUnavailable
 from kb.settings import Settings
 
 log = logging.getLogger("api")
@@ -53,9 +53,11 @@ def timeout_error(seconds: float) -> LimitError:
 
 
 def is_user_error(error: GraphQLError) -> bool:
-    """Parse and validation errors, and errors RadKB raises about the input, are shown as they
-    are; anything else is an internal error whose details stay in the server log."""
-    return error.original_error is None or isinstance(error.original_error, (InputError, GraphQLError))
+    """Parse and validation errors, errors RadKB raises about the input, and a store outage
+    (answered 503, see `api.outage`) are shown as they are; anything else is an internal error
+    whose details stay in the server log."""
+    return error.original_error is None or isinstance(error.original_error,
+                                                      (InputError, GraphQLError, StoreUnavailable))
 
 
 def log_unexpected(errors: list[GraphQLError]) -> None:

@@ -18,7 +18,9 @@ from api.cache import ResultCache
 from api.filters import cohort_filter
 from api.limits import extensions, log_unexpected, page_size
 from api.loaders import Context
+from api.outage import OutageStatus
 from api.pagination import decode_cursor, encode_cursor
+from api.text import TextVariables
 from kb import cohort as kbc
 from kb.errors import QueryError
 from kb.schema import Certainty as KBCertainty
@@ -305,4 +307,5 @@ class KBSchema(strawberry.Schema):
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     results = ResultCache(settings.kb_cache_s, settings.kb_result_cache)
-    return KBSchema(query=Query, extensions=[*extensions(settings), results.extension])
+    return KBSchema(query=Query, extensions=[*extensions(settings), TextVariables, results.extension,
+                                             OutageStatus])

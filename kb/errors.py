@@ -24,3 +24,7 @@ class QueryError(InputError):
 
 class StoreError(KBError):
     """The store could not be opened, reached or written."""
+
+
+class StoreUnavailable(StoreError):
+    """The store's server does not answer now; the same request may succeed later."""

@@ -4,12 +4,14 @@ Layouts: one annotation set per report (`train.json`, `dev.json`, `MIMIC-CXR_gra
 `CheXpert_graphs.json`) or two (`test.json`: `labeler_1` / `labeler_2`). Labels may be
 RadGraph 1.0 (`OBS-DA`) or RadGraph-XL (`Observation::definitely absent`).
 `text` is tokens joined by single spaces; `start_ix`/`end_ix` index `text.split(" ")`,
-end inclusive. Readers stream the file, so a 220k-report release never sits in memory.
+end inclusive. Readers stream the file, so a 220k-report release never sits in memory, and
+a damaged file costs only its damaged reports (see `kb.entries`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from itertools import accumulate
 from pathlib import Path
@@ -17,23 +19,21 @@ from typing import IO, Any
 
 import ijson
 
+from kb.entries import BadEntry, scan_entries, truncated
 from kb.errors import InputError, ReportError
 from kb.report import Entity, Relation, Report
 from kb.schema import Label, RelationType
 
 LABELERS = ("labeler_1", "labeler_2")
 _REPORT_FIELDS = {"text", "entities", *LABELERS}
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # what an unpaired \udc80 escape decodes to
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_EOF_ERRORS = ("premature EOF", "Incomplete JSON content")  # ijson's C and Python backends
 
 
 def parse_report(key: str, data: Any, labeler: str = "labeler_1") -> Report:
     """One RadGraph entry → Report; a ReportError names the key, the entity and the fault."""
-    if not isinstance(data, dict):
-        raise ReportError(key, f"expected an object, got {type(data).__name__}")
-    text = data.get("text")
-    if not isinstance(text, str):
-        raise ReportError(key, "'text' is missing or not a string")
-    if not text.strip():
-        raise ReportError(key, "'text' is empty")
+    text = _text(key, data)
     annotation = _annotation(key, data, labeler)
     entities_in = annotation.get("entities")
     if not isinstance(entities_in, dict):
@@ -44,6 +44,28 @@ def parse_report(key: str, data: Any, labeler: str = "labeler_1") -> Report:
     relations = tuple(r for eid, e in entities_in.items() for r in _relations(key, eid, e, entities_in))
     metadata = {k: v for k, v in data.items() if k not in _REPORT_FIELDS}
     return Report(key, text, entities, relations, metadata)
+
+
+def _text(key: str, data: Any) -> str:
+    """The report text of an entry, once the key and the entry are seen to make a report."""
+    if isinstance(data, BadEntry):  # kb.entries could not read it
+        raise ReportError(key, data.reason)
+    if not key:
+        raise ReportError(key, "the key (the study ID) is empty")
+    if _LONE_SURROGATE.search(key):
+        raise ReportError(key, "the key holds an unpaired surrogate escape (\\ud800-\\udfff), not text")
+    if not isinstance(data, dict):
+        raise ReportError(key, f"expected an object, got {type(data).__name__}")
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise ReportError(key, "'text' is missing or not a string")
+    if not text.strip():
+        raise ReportError(key, "'text' is empty")
+    lone = _LONE_SURROGATE.search(text)
+    if lone:
+        raise ReportError(key, f"'text' holds an unpaired surrogate escape (\\u{ord(lone[0]):04x}) "
+                               f"at character {lone.start()}, which is not text")
+    return text
 
 
 def _annotation(key: str, data: dict[str, Any], labeler: str) -> dict[str, Any]:
@@ -66,7 +88,7 @@ def _entity(key: str, eid: str, e: Any, text: str, tokens: list[str], starts: li
     except InputError as err:
         raise ReportError(key, f"{where}: {err}") from None
     first, last = e.get("start_ix"), e.get("end_ix")
-    if not (isinstance(first, int) and isinstance(last, int)) or isinstance(first, bool):
+    if not (isinstance(first, int) and isinstance(last, int)) or bool in (type(first), type(last)):
         raise ReportError(key, f"{where}: start_ix/end_ix must be integers, got {first!r}/{last!r}")
     if not 0 <= first <= last < len(tokens):
         raise ReportError(key, f"{where}: span {first}..{last} out of range "
@@ -97,12 +119,45 @@ def _relations(key: str, eid: str, e: dict[str, Any], entities: dict[str, Any]) 
 
 
 def iter_entries(fp: IO[bytes], name: str | Path) -> Iterator[tuple[str, Any]]:
-    """Stream (key, raw entry) pairs of an open RadGraph JSON file; a broken file raises
-    InputError naming it once the entries before the fault have been yielded."""
+    """Stream (key, raw entry) pairs of an open RadGraph JSON file. ijson reads it fast; at a
+    fault it cannot read past (bytes that are not UTF-8, a raw control character, a damaged
+    entry) the file is read again by `kb.entries`, from the entry after the last one given,
+    so that a damaged entry comes out as a `BadEntry` and the rest still comes. A file cut
+    short, or broken between entries, raises InputError naming it once the entries before
+    the fault have been yielded."""
+    start, given, last = fp.tell(), 0, None
     try:
-        yield from ijson.kvitems(fp, "", use_float=True)
-    except (ijson.JSONError, UnicodeDecodeError) as err:
-        raise InputError(f"{name}: not valid RadGraph JSON ({err})") from None
+        for key, data in ijson.kvitems(_Watched(fp), "", use_float=True):
+            yield key, data
+            given, last = given + 1, key
+        return
+    except ijson.IncompleteJSONError as err:
+        if any(eof in str(err) for eof in _EOF_ERRORS):
+            raise truncated(name, last, fp.tell()) from None
+    except (ijson.JSONError, UnicodeDecodeError, _SurrogateEscape):
+        pass
+    fp.seek(start)
+    yield from scan_entries(fp, name, skip=given)
+
+
+class _SurrogateEscape(Exception):
+    """ijson's C backend reads an unpaired \\ud800 escape as '?', and a \\udc80 one as an
+    error: files that hold one are left to `kb.entries`, which reads them as JSON does."""
+
+
+class _Watched:
+    """The file as ijson reads it, stopping at the first \\uD800-\\uDFFF escape."""
+
+    def __init__(self, fp: IO[bytes]) -> None:
+        self.fp = fp
+        self.tail = b""  # the last bytes of the previous read: an escape may straddle two
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.fp.read(size)
+        if _SURROGATE_ESCAPE.search(self.tail + chunk[:8]) or _SURROGATE_ESCAPE.search(chunk):
+            raise _SurrogateEscape
+        self.tail = chunk[-5:]
+        return chunk
 
 
 def read_radgraph(path: str | Path, labeler: str = "labeler_1") -> Iterator[Report]:
