@@ -25,11 +25,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ingest.entries import Raw, entry_value, iter_entry_texts
 from ingest.failures import FailureLog
 from ingest.raw import RawCorpus, extract_reports, is_raw
 from kb.errors import InputError, ReportError
 from kb.extractor import load_extractor
-from kb.radgraph import iter_entries, parse_report
+from kb.radgraph import parse_report
 from kb.records import Provenance, build_records
 from kb.report import Report
 from kb.store.base import Store
@@ -39,7 +40,7 @@ from kb.tables import GRAPH_VERSION, GraphTables, to_tables
 if TYPE_CHECKING:
     from kb.extractor.extract import Extractor
 
-Entry = tuple[str, Any]
+Entry = tuple[str, Any]  # report key, Raw entry text (or its value, in a damaged file)
 Built = tuple[list[tuple[str, str]], GraphTables]  # (rejected (key, error), tables)
 ProgressFn = Callable[["IngestSummary"], None]
 
@@ -85,10 +86,11 @@ def build_batch(entries: list[Entry], labeler: str, provenance: Provenance) -> B
     rejected, records = [], {}
     context = repr((labeler, provenance.source, provenance.extractor, provenance.extractor_version,
                     vocabulary().version, GRAPH_VERSION))
-    for key, data in entries:
+    for key, entry in entries:
         try:
-            report = parse_report(key, data, labeler)
-            built = build_records(report, provenance, fingerprint(repr(data), context))
+            report = parse_report(key, entry_value(entry), labeler)
+            content = entry.text if isinstance(entry, Raw) else repr(entry)
+            built = build_records(report, provenance, fingerprint(content, context))
             first = records.setdefault(built.study.study_id, (key, built))
             if first[1].study.fingerprint != built.study.fingerprint:
                 raise ReportError(key, _duplicate(built.study.study_id, f"first as {first[0]!r}"))
@@ -175,7 +177,7 @@ class _Job:
         pending: deque[Future[Built]] = deque()
         window = max(2, getattr(pool, "_max_workers", 1) + 1)
         with open(path, "rb") as fp:
-            batches = _batches(iter_entries(fp, path), self.options.batch_size)
+            batches = _batches(iter_entry_texts(fp, path), self.options.batch_size)
             try:
                 for batch in batches:
                     pending.append(_submit(pool, batch, self.options.labeler, provenance))

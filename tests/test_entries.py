@@ -1,5 +1,7 @@
 """Reading a damaged RadGraph file: a fault inside one report costs that report only, a fault in
-the file's structure ends it with the byte offset, and a clean file reads as JSON reads it."""
+the file's structure ends it with the byte offset, and a clean file reads as JSON reads it —
+for each reader: `kb.radgraph.iter_entries` (ijson, then kb.entries), `kb.entries.scan_entries`
+itself, and the batch job's `ingest.entries.iter_entry_texts` (C JSON scanner, then kb.entries)."""
 
 from __future__ import annotations
 
@@ -11,11 +13,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import ingest.entries
+from ingest.entries import Raw, entry_value, iter_entry_texts
 from kb.entries import CHUNK, BadEntry, scan_entries
 from kb.errors import InputError
 from kb.radgraph import iter_entries
 
-READERS = [iter_entries, scan_entries]
+
+def texts(fp: Any, name: str) -> Any:
+    """The batch job's reader, its Raw texts parsed as a worker parses them."""
+    return ((key, entry_value(entry)) for key, entry in iter_entry_texts(fp, name))
+
+
+READERS = [iter_entries, scan_entries, texts]
 
 
 def _read(reader: Any, data: bytes) -> tuple[list[tuple[str, Any]], str | None]:
@@ -95,10 +105,25 @@ def test_entries_structure_fault_names_the_byte(reader: Any, data: bytes, messag
     assert error == f"in.json: not valid RadGraph JSON {message}"
 
 
-def test_entries_large_entry_spans_many_reads() -> None:
+@pytest.mark.parametrize("reader", [scan_entries, texts])
+def test_entries_large_entry_spans_many_reads(reader: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest.entries, "CHUNK", CHUNK)
     value = {"text": 'a "quoted" {brace} [bracket] \\ ' * (3 * CHUNK // 20), "n": [1, {"x": "]"}]}
     data = json.dumps({"a": 1, "big": value, "c": None}, indent=1).encode()
-    assert _read(scan_entries, data) == ([("a", 1), ("big", value), ("c", None)], None)
+    assert _read(reader, data) == ([("a", 1), ("big", value), ("c", None)], None)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+def test_entries_texts_are_the_entries_as_written(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest.entries, "CHUNK", chunk)
+    data = rb'{"a": {"text": "caf\u00e9 \n"} , "b":[1, 2.5e3],"c" : 12 }'
+    got = list(iter_entry_texts(io.BytesIO(data), "in.json"))
+    assert got == [("a", Raw(r'{"text": "caf\u00e9 \n"}')), ("b", Raw("[1, 2.5e3]")), ("c", Raw("12"))]
+
+
+def test_entries_texts_name_a_file_that_is_not_an_object() -> None:
+    assert _read(texts, b"[1, 2]")[1] == ("in.json: not valid RadGraph JSON at byte 0: expected the file "
+                                          "to hold one JSON object of reports, found '['")
 
 
 _json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
@@ -113,3 +138,4 @@ def test_entries_scanner_reads_clean_json_as_json_does(obj: dict[str, Any], inde
     data = json.dumps(obj, indent=indent, ensure_ascii=ascii_only).encode()
     expected = list(json.loads(data).items())
     assert _read(scan_entries, data) == (expected, None)
+    assert _read(texts, data) == (expected, None)
