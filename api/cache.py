@@ -123,7 +123,7 @@ class CohortCache:
     def __init__(self, reader: CachedReader, ttl_s: float, max_rows: int) -> None:
         self.reader = reader
         self._memo: Memo[CohortFilter, CohortMatch] = Memo(
-            ttl_s, max_rows, lambda found: len(found.keys) + sum(map(len, found.evidence.values())))
+            ttl_s, max_rows, lambda found: found.size)
 
     def page(self, cohort: CohortFilter, limit: int, after: str) -> CohortPage:
         found = self._memo.get(cohort, lambda: match(self.reader, cohort))

@@ -19,7 +19,7 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -174,21 +174,38 @@ class _Job:
         if path.suffix.lower() != ".json":
             raise InputError(f"{path}: expected RadGraph JSON (.json), or raw reports as .jsonl, .csv "
                              "or a MIMIC-CXR folder")
-        pending: deque[Future[Built]] = deque()
+        # Batches are built in the pool and written, in order, by one writer thread, so that
+        # reading the next batches overlaps the store's work on this one (a Neo4j server or
+        # ladybug's COPY runs without holding the GIL).
+        pending: deque[Future[None]] = deque()
         window = max(2, getattr(pool, "_max_workers", 1) + 1)
-        with open(path, "rb") as fp:
+        with open(path, "rb") as fp, ThreadPoolExecutor(1, thread_name_prefix="kb-write") as writer:
+            def write(built: Future[Built], position: int) -> None:
+                self._write(built.result(), position)
+
             batches = _batches(iter_entry_texts(fp, path), self.options.batch_size)
+            broken: InputError | None = None  # the file itself is broken (truncated, not JSON)
             try:
-                for batch in batches:
-                    pending.append(_submit(pool, batch, self.options.labeler, provenance))
+                while True:
+                    try:
+                        batch = next(batches, None)
+                    except InputError as err:
+                        broken = err
+                        break
+                    if batch is None:
+                        break
+                    built = _submit(pool, batch, self.options.labeler, provenance)
+                    pending.append(writer.submit(write, built, fp.tell()))
                     while len(pending) >= window:
-                        self._write(pending.popleft().result(), fp.tell())
-            except InputError as err:  # the file itself is broken (truncated, not JSON)
+                        pending.popleft().result()
                 while pending:
-                    self._write(pending.popleft().result(), fp.tell())
-                self._reject(str(path), str(err))
-            while pending:
-                self._write(pending.popleft().result(), fp.tell())
+                    pending.popleft().result()
+            except BaseException:  # a write failed (or the job was stopped): write no more
+                for future in pending:
+                    future.cancel()
+                raise
+        if broken is not None:
+            self._reject(str(path), str(broken))
         self.done_bytes += path.stat().st_size
 
     def _write(self, built: Built, position: int) -> None:

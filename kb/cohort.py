@@ -175,12 +175,12 @@ EVIDENCE_CHUNK = 10_000  # studies or mentions per lookup
 @dataclass(frozen=True)
 class CohortMatch:
     """Every study matching a filter, by study key in key order (kb.keys.study_key: stable,
-    spread over the corpus), with the spans of its evidence mentions. Pages are cut from it,
-    so paging through a cohort runs the criteria once and each page looks up only its own
-    studies and evidence."""
+    spread over the corpus), and the mentions each positive criterion found. Pages are cut
+    from it, so paging through a cohort runs the criteria once and each page looks up only
+    its own studies and evidence."""
 
     keys: list[int]
-    evidence: dict[int, list[Span]]  # study key → mentions meeting its positive criteria
+    found: tuple[dict[int, list[Span]], ...]  # per positive criterion: study key → spans
 
     def page(self, store: Reader, limit: int | None = None, after: str = "") -> CohortPage:
         """The studies after the study with ID `after` (keyset), at most `limit` of them."""
@@ -188,12 +188,21 @@ class CohortMatch:
         chosen = self.keys[first:] if limit is None else self.keys[first:first + limit]
         studies = {r["study_key"]: r for r in _lookup(store, "read/studies_by_key", chosen)}
         wanted = [mention_id(studies[k]["study_id"], *span) for k in chosen
-                  for span in dict.fromkeys(self.evidence.get(k, ()))]
+                  for span in dict.fromkeys(self.evidence(k))]
         rows: dict[str, list[dict[str, Any]]] = {}
         for row in _lookup(store, "read/mentions_by_id", wanted):
             rows.setdefault(row["study_id"], []).append(row)
         page = tuple(_study(studies[k], rows.get(studies[k]["study_id"], [])) for k in chosen)
         return CohortPage(len(self.keys), page, first + len(chosen) < len(self.keys))
+
+    def evidence(self, key: int) -> list[Span]:
+        """The mentions of a matched study that meet its positive criteria."""
+        return [span for by_study in self.found for span in by_study.get(key, ())]
+
+    @property
+    def size(self) -> int:
+        """Studies and mentions held (what a cache counts)."""
+        return len(self.keys) + sum(len(spans) for by_study in self.found for spans in by_study.values())
 
 
 def _lookup(store: Reader, name: str, keys: list[Any]) -> list[dict[str, Any]]:
@@ -213,12 +222,7 @@ def match(store: Reader, cohort: CohortFilter) -> CohortMatch:
         keys = {r["study_key"] for r in store.read(statement("read/all_studies"), {})}
     for c in dict.fromkeys(cohort.none_of):
         keys -= set(found[c] if c in found else mentions(store, c))
-    evidence: dict[int, list[Span]] = {}
-    for by_study in found.values():
-        for key, spans in by_study.items():
-            if key in keys:
-                evidence.setdefault(key, []).extend(spans)
-    return CohortMatch(sorted(keys), evidence)
+    return CohortMatch(sorted(keys), tuple(found.values()))
 
 
 def select(store: Reader, cohort: CohortFilter, limit: int | None = None,
