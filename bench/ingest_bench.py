@@ -3,7 +3,7 @@
 Prints reports/s and mentions/s, peak memory, and the latency of cohort queries (median and
 p95 over repeated runs). Run from the repository root:
 
-    python bench/ingest_bench.py --reports 20000
+    python -m bench.ingest_bench --reports 20000
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 and into Neo4j in the same run, then the same cohort queries timed on each.
 
 Prints, per store, reports/s and mentions/s of the ingest with the CPU seconds it took (this
-process and its workers; the Neo4j server's JVM too when its pid is known), and the median
+process and its workers; the Neo4j server's JVM too when its pid is known) and the peak
+resident memory of this process and its workers during the ingest, and the median
 and p95 latency of each cohort query (total + first page of 50 with evidence, after one
 warm-up run), and the load average, since the machine may be shared. Neo4j is the server
 --neo4j names (it is WIPED first), else a fresh one this script starts with
@@ -19,6 +20,7 @@ import resource
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,6 +48,40 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants (the ingest's worker processes)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            continue
+    return total / 1024
+
+
+@contextmanager
+def peak_memory() -> Iterator[list[float]]:
+    """Samples this process tree's resident memory every 0.2 s; yields [peak MB] (kept up to
+    date until the block ends)."""
+    peak, done = [0.0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], tree_rss_mb(os.getpid()))
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peak
+    finally:
+        done.set()
+        thread.join()
+
+
 @contextmanager
 def neo4j_server(uri: str, work: Path, pid: int | None) -> Iterator[tuple[str, int | None]]:
     """The Neo4j to benchmark, with its JVM's pid when known: the one given, or one started
@@ -71,7 +107,8 @@ def bench_store(name: str, store: Store, corpus: Path, args: argparse.Namespace,
                 server_pid: int | None = None) -> None:
     options = IngestOptions(batch_size=args.batch_size, workers=args.workers)
     cpu, server_cpu = cpu_seconds(), cpu_seconds(server_pid) if server_pid else 0.0
-    summary = ingest([corpus], store, options)
+    with peak_memory() as peak:
+        summary = ingest([corpus], store, options)
     cpu = cpu_seconds() - cpu
     server = f", server {cpu_seconds(server_pid) - server_cpu:.0f} s" if server_pid else ""
     numbers = stats(store)
@@ -80,7 +117,8 @@ def bench_store(name: str, store: Store, corpus: Path, args: argparse.Namespace,
           f"{summary.mentions / summary.seconds:,.0f} mentions/s "
           f"({numbers['studies']:,} studies, {numbers['observations']:,} observations, "
           f"{numbers['anatomies']:,} anatomies, {numbers['relations']:,} relations); "
-          f"CPU: kb {cpu:.0f} s{server}; load average {os.getloadavg()[0]:.1f}")
+          f"CPU: kb {cpu:.0f} s{server}; peak memory of kb and its workers {peak[0]:,.0f} MB; "
+          f"load average {os.getloadavg()[0]:.1f}")
     for query, where in COHORTS.items():
         time_query(store, where, 1)  # warm-up: plan compilation, caches
         median, p95, total = time_query(store, where, args.runs)

@@ -14,7 +14,7 @@ def open_store(uri: str, *, read_only: bool = False, settings: Settings | None =
         return Neo4jStore.connect(uri, settings or Settings(), read_only=read_only)
     from kb.store.embedded import EmbeddedStore
 
-    return EmbeddedStore(uri, read_only=read_only)
+    return EmbeddedStore(uri, read_only=read_only, buffer_mb=(settings or Settings()).kb_buffer_mb)
 
 
 __all__ = ["Store", "open_store", "is_server_uri"]
