@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from kb.errors import ReportError
 from kb.report import Report
-from kb.schema import EntityType, Label, RelationType
+from kb.schema import Label, RelationType
 from kb.sections import Sections
 from kb.keys import finding_key, study_key
 from kb.vocabulary import vocabulary
