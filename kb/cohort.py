@@ -169,7 +169,7 @@ def mentions(store: Reader, criterion: Criterion) -> dict[int, list[Span]]:
     return found
 
 
-EVIDENCE_CHUNK = 10_000  # studies or mentions per lookup
+LOOKUP_CHUNK = 10_000  # studies or mentions per lookup
 
 
 @dataclass(frozen=True)
@@ -186,11 +186,11 @@ class CohortMatch:
         """The studies after the study with ID `after` (keyset), at most `limit` of them."""
         first = bisect_right(self.keys, study_key(after)) if after else 0
         chosen = self.keys[first:] if limit is None else self.keys[first:first + limit]
-        studies = {r["study_key"]: r for r in _lookup(store, "read/studies_by_key", chosen)}
+        studies = {r["study_key"]: r for r in _lookup(store, "read/studies_by_key", "keys", chosen)}
         wanted = [mention_id(studies[k]["study_id"], *span) for k in chosen
                   for span in dict.fromkeys(self.evidence(k))]
         rows: dict[str, list[dict[str, Any]]] = {}
-        for row in _lookup(store, "read/mentions_by_id", wanted):
+        for row in _lookup(store, "read/mentions_by_id", "ids", wanted):
             rows.setdefault(row["study_id"], []).append(row)
         page = tuple(_study(studies[k], rows.get(studies[k]["study_id"], [])) for k in chosen)
         return CohortPage(len(self.keys), page, first + len(chosen) < len(self.keys))
@@ -205,11 +205,10 @@ class CohortMatch:
         return len(self.keys) + sum(len(spans) for by_study in self.found for spans in by_study.values())
 
 
-def _lookup(store: Reader, name: str, keys: list[Any]) -> list[dict[str, Any]]:
-    """The rows of a by-key statement (`$keys` or `$ids`) for these keys, in chunks."""
-    param = "keys" if name == "read/studies_by_key" else "ids"
-    return [row for at in range(0, len(keys), EVIDENCE_CHUNK)
-            for row in store.read(statement(name), {param: keys[at:at + EVIDENCE_CHUNK]})]
+def _lookup(store: Reader, name: str, param: str, values: list[Any]) -> list[dict[str, Any]]:
+    """The rows of a by-key statement for these values of its list parameter, in chunks."""
+    return [row for at in range(0, len(values), LOOKUP_CHUNK)
+            for row in store.read(statement(name), {param: values[at:at + LOOKUP_CHUNK]})]
 
 
 def match(store: Reader, cohort: CohortFilter) -> CohortMatch:

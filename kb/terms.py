@@ -39,4 +39,3 @@ def term_words(text: str) -> tuple[str, ...]:
 def normalize_term(text: str) -> str:
     """The canonical form of a term: normalised words joined by single spaces."""
     return " ".join(term_words(text))
-
