@@ -33,16 +33,15 @@ NEO4J_SERVER = Path(__file__).parent / "neo4j" / "server"
 def neo4j_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A running Neo4j: the one NEO4J_TEST_URI names, else one this session starts and stops."""
     import os
-    import socket
     import subprocess
+
+    from bench.api_load import free_port
 
     if os.environ.get("NEO4J_TEST_URI"):
         yield os.environ["NEO4J_TEST_URI"]
         return
     os.environ.setdefault("NEO4J_PASSWORD", "kb-test-password")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     data = tmp_path_factory.mktemp("neo4j")
     started = subprocess.run([str(NEO4J_SERVER), "start", "--port", str(port), "--data", str(data)],
                              capture_output=True, text=True, timeout=900)

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,12 +21,14 @@ import uvicorn
 
 from api.app import create_app
 from api.schema import build_schema
+from bench.api_load import free_port
 from ingest.pipeline import IngestOptions, ingest
 from kb.keys import study_key
 from kb.cohort import parse_where, select
 from kb.settings import Settings
 from kb.store import open_store
 from tests.corpus import corpus
+from tests.stores import load_corpus
 
 GOLDEN_SDL = Path(__file__).parent / "golden" / "schema.graphql"
 KEY = "s3cret-key"
@@ -46,9 +47,7 @@ class Server:
     """An app served by uvicorn in a background thread on a free 127.0.0.1 port."""
 
     def __init__(self, app: Any) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
                                                     log_level="warning", access_log=False))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -443,9 +442,7 @@ def test_api_schema_sdl_matches_golden() -> None:
 
 
 def test_api_kb_serve_command(kb_path: str) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     kb = Path(sys.executable).parent / "kb"
     server = subprocess.Popen([str(kb), "serve", "--store", kb_path, "--port", str(port)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -489,12 +486,7 @@ PARITY = [
 @pytest.mark.neo4j
 def test_api_serves_neo4j_as_it_serves_the_embedded_store(api: httpx.Client, neo4j_uri: str,
                                                          tmp_path: Path) -> None:
-    source = tmp_path / "corpus.json"
-    source.write_text(json.dumps(corpus()))
-    writer = open_store(neo4j_uri, settings=Settings())
-    writer.clear()
-    ingest([source], writer, IngestOptions(workers=1))
-    writer.close()
+    load_corpus(neo4j_uri, tmp_path)
     with serve(neo4j_uri, kb_max_first=100) as neo4j:
         for query, variables in PARITY:
             assert gql(neo4j, query, variables) == gql(api, query, variables), query

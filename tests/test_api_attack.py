@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,11 +20,9 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from api.limits import INTERNAL_ERROR
+from bench.api_load import free_port
 from api.pagination import encode_cursor
-from ingest.pipeline import IngestOptions, ingest
-from kb.settings import Settings
-from kb.store import open_store
-from tests.corpus import corpus
+from tests.stores import load_corpus
 from tests.snapshot import snapshot
 from tests.test_cli import KB
 
@@ -38,31 +35,18 @@ PAYLOADS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)], scope="module")
 def store_uri(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The corpus in each kind of store."""
     folder = tmp_path_factory.mktemp("attack")
-    source = folder / "corpus.json"
-    source.write_text(json.dumps(corpus()))
     uri = str(folder / "kb-store") if request.param == "embedded" else request.getfixturevalue("neo4j_uri")
-    store = open_store(uri, settings=Settings())
-    if request.param == "neo4j":
-        store.clear()  # type: ignore[attr-defined]
-    ingest([source], store, IngestOptions(workers=1))
-    store.close()
-    return uri
+    return load_corpus(uri, folder)
 
 
 @pytest.fixture(scope="module")
 def served(store_uri: str) -> Iterator[str]:
     """`kb serve` over the store; its base URL."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([KB, "serve", "--store", store_uri, "--port", str(port)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               env={**os.environ, "KB_MAX_FIRST": "100"})

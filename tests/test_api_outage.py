@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,10 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ingest.pipeline import IngestOptions, ingest
-from kb.settings import Settings
-from kb.store import open_store
-from tests.corpus import corpus
+from bench.api_load import free_port
+from tests.stores import load_corpus
 from tests.test_cli import KB
 from tests.test_neo4j_errors import Proxy
 
@@ -30,24 +27,13 @@ UNCERTAIN_PNEUMONIA = {"where": '{"observation": "pneumonia", "certainty": ["UNC
 COHORT = "query($o: String!) { cohort(where: {allOf: [{observation: $o}]}) { totalCount edges { node { studyId } } } }"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(neo4j_uri: str, tmp_path: Path) -> Iterator[tuple[Proxy, httpx.Client, subprocess.Popen[str]]]:
     """The corpus in Neo4j, served by `kb serve` through the proxy (reads give up after 1 s)."""
-    source = tmp_path / "corpus.json"
-    source.write_text(json.dumps(corpus()))
-    writer = open_store(neo4j_uri, settings=Settings())
-    writer.clear()
-    ingest([source], writer, IngestOptions(workers=1))
-    writer.close()
+    load_corpus(neo4j_uri, tmp_path)
     proxy = Proxy(neo4j_uri)
     proxy.up()
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([KB, "serve", "--store", proxy.uri, "--port", str(port)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               env={**os.environ, "KB_QUERY_TIMEOUT_S": "4"})

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from kb.settings import Settings
-from kb.store import open_store
 from tests.corpus import corpus
 from tests.hostile import write_hostile
 from tests.snapshot import of, snapshot
+from tests.stores import empty_neo4j
 from tests.test_cli import kb
 
 GOOD = {"s1", "s2", "s3", "s4", "s50000001"}  # the study IDs of tests/corpus.py
@@ -27,11 +26,7 @@ def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty store of each kind, named as `--store` takes it."""
     if request.param == "embedded":
         return str(tmp_path / "kb-store")
-    uri = request.getfixturevalue("neo4j_uri")
-    store = open_store(uri, settings=Settings())
-    store.clear()
-    store.close()
-    return uri
+    return empty_neo4j(request.getfixturevalue("neo4j_uri"))
 
 
 def test_ingest_hostile_corpus_rejects_each_bad_report(store_uri: str, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.api_load import free_port
 from bench.make_corpus import write
 from ingest.pipeline import IngestOptions, IngestSummary, ingest
 from kb.errors import StoreError
@@ -38,7 +39,7 @@ class Proxy:
     def __init__(self, target: str) -> None:
         host, port = target.rsplit("/", 1)[-1].rsplit(":", 1)
         self.target = (host, int(port))
-        self.port = _free_port()
+        self.port = free_port()
         self.uri = f"bolt://127.0.0.1:{self.port}"
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -108,12 +109,6 @@ class Proxy:
                 pass
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def kb(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([KB, *args], capture_output=True, text=True, timeout=120,
                           env={**os.environ, **env})
@@ -134,7 +129,7 @@ def test_neo4j_wrong_password_is_one_line_error(neo4j_uri: str) -> None:
 
 
 def test_neo4j_unreachable_server_is_one_line_error(corpus_file: Path) -> None:
-    uri = f"bolt://127.0.0.1:{_free_port()}"
+    uri = f"bolt://127.0.0.1:{free_port()}"
     line = _one_line_error(kb("ingest", str(corpus_file), "--store", uri))
     assert line == (f"error: {uri}: cannot reach the Neo4j server (Connection refused): "
                     "is it running at this address?")

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.make_corpus import write
-from kb.settings import Settings
-from kb.store import open_store
+from tests.stores import empty_neo4j
 from tests.test_cli import KB, kb
 
 STATS = ("studies", "observations", "anatomies", "relations")
@@ -68,8 +67,6 @@ def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path: Path) -> None:
 @pytest.mark.neo4j
 def test_resume_neo4j_after_sigkill_matches_uninterrupted_run(tmp_path: Path, neo4j_uri: str) -> None:
     corpus, expected = _reference(tmp_path)
-    store = open_store(neo4j_uri, settings=Settings())
-    store.clear()
-    store.close()
+    empty_neo4j(neo4j_uri)
     _kill_midway(corpus, neo4j_uri)
     _resume(corpus, neo4j_uri, expected)
