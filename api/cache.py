@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Hashable
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
+import numpy as np
 from graphql import ExecutionResult
 from strawberry.extensions import SchemaExtension
 
@@ -109,10 +110,16 @@ class CachedReader:
     def __init__(self, store: Store, ttl_s: float, max_rows: int) -> None:
         self.store = store
         self._memo: Memo[str, Rows] = Memo(ttl_s, max_rows, len)
+        self._columns: Memo[str, dict[str, np.ndarray]] = Memo(
+            ttl_s, max_rows, lambda columns: max(map(len, columns.values()), default=0))
 
     def read(self, query: str, params: dict[str, Any] | None = None) -> Rows:
         key = json.dumps([query, params or {}], sort_keys=True, default=str)
         return self._memo.get(key, lambda: self.store.read(query, params or {}))
+
+    def read_columns(self, query: str, params: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
+        key = json.dumps(["columns", query, params or {}], sort_keys=True, default=str)
+        return self._columns.get(key, lambda: self.store.read_columns(query, params or {}))
 
 
 class CohortCache:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any, Protocol
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kb.cypher import statement
@@ -133,6 +134,9 @@ class Reader(Protocol):
 
     def read(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]: ...
 
+    def read_columns(self, query: str, params: dict[str, Any]) -> dict[str, np.ndarray]:
+        """A query whose columns are all integers, as one int64 array per RETURN name."""
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -160,13 +164,53 @@ class CohortPage:
 Span = tuple[int, int]  # a mention's start and end in its report
 
 
-def mentions(store: Reader, criterion: Criterion) -> dict[int, list[Span]]:
-    """The mentions meeting one criterion, by study key."""
-    found: dict[int, list[Span]] = {}
-    for query, params in criterion_queries(criterion):
-        for row in store.read(query, params):
-            found.setdefault(row["study_key"], []).append((row["start"], row["end"]))
-    return found
+@dataclass(frozen=True)
+class Found:
+    """The mentions meeting one criterion, ordered by study key: parallel arrays (numpy, so
+    that a criterion met by 200,000 mentions is combined and paged without a Python object
+    per mention)."""
+
+    keys: np.ndarray  # study key of each mention, ascending
+    spans: np.ndarray  # start and end of each mention, shape (n, 2)
+
+    def studies(self) -> np.ndarray:
+        """The distinct study keys, ascending."""
+        return np.unique(self.keys)
+
+    def of(self, chosen: np.ndarray) -> list[list[Span]]:
+        """The spans of each of these studies."""
+        first = np.searchsorted(self.keys, chosen, "left")
+        last = np.searchsorted(self.keys, chosen, "right")
+        return [[(s, e) for s, e in self.spans[i:j].tolist()] for i, j in zip(first, last)]
+
+
+def mentions(store: Reader, criteria: list[Criterion]) -> dict[Criterion, Found]:
+    """The mentions meeting each criterion. The queries that test nothing but the finding
+    (no location, modifier or section) share one scan of the mentions, for the findings of
+    all of them, and each takes its own findings' rows from it: a scan costs about as much
+    for one finding as for twenty (40 ms over 2.8 million mentions), a criterion is often
+    written several ways, and a cohort has several criteria."""
+    planned = {c: criterion_queries(c) for c in criteria}
+    plain = _render([], (), {"modifiers": [], "section": None})[0]
+    shared = sorted({f for queries in planned.values() for query, params in queries if query == plain
+                     for f in params["findings"]})
+    scanned = store.read_columns(plain, {"findings": shared}) if shared else {}
+
+    def rows(query: str, params: dict[str, Any]) -> dict[str, np.ndarray]:
+        if query != plain:
+            return store.read_columns(query, params)
+        mine = np.isin(scanned["finding"], params["findings"])
+        return {name: column[mine] for name, column in scanned.items()}
+
+    return {c: _found([rows(query, params) for query, params in queries]) for c, queries in planned.items()}
+
+
+def _found(parts: list[dict[str, np.ndarray]]) -> Found:
+    keys = np.concatenate([p["study_key"] for p in parts])
+    spans = np.column_stack((np.concatenate([p["start"] for p in parts]),
+                             np.concatenate([p["end"] for p in parts])))
+    order = np.argsort(keys, kind="stable")
+    return Found(keys[order], spans[order])
 
 
 LOOKUP_CHUNK = 10_000  # studies or mentions per lookup
@@ -179,30 +223,37 @@ class CohortMatch:
     from it, so paging through a cohort runs the criteria once and each page looks up only
     its own studies and evidence."""
 
-    keys: list[int]
-    found: tuple[dict[int, list[Span]], ...]  # per positive criterion: study key → spans
+    keys: np.ndarray  # study keys, ascending
+    found: tuple[Found, ...]  # per positive criterion
 
     def page(self, store: Reader, limit: int | None = None, after: str = "") -> CohortPage:
         """The studies after the study with ID `after` (keyset), at most `limit` of them."""
-        first = bisect_right(self.keys, study_key(after)) if after else 0
+        first = int(np.searchsorted(self.keys, study_key(after), "right")) if after else 0
         chosen = self.keys[first:] if limit is None else self.keys[first:first + limit]
-        studies = {r["study_key"]: r for r in _lookup(store, "read/studies_by_key", "keys", chosen)}
-        wanted = [mention_id(studies[k]["study_id"], *span) for k in chosen
-                  for span in dict.fromkeys(self.evidence(k))]
+        spans = self._evidence(chosen)
+        chosen_keys = chosen.tolist()
+        studies = {r["study_key"]: r for r in _lookup(store, "read/studies_by_key", "keys", chosen_keys)}
+        wanted = [mention_id(studies[k]["study_id"], *span) for k, found in zip(chosen_keys, spans)
+                  for span in found]
         rows: dict[str, list[dict[str, Any]]] = {}
         for row in _lookup(store, "read/mentions_by_id", "ids", wanted):
             rows.setdefault(row["study_id"], []).append(row)
-        page = tuple(_study(studies[k], rows.get(studies[k]["study_id"], [])) for k in chosen)
+        page = tuple(_study(studies[k], rows.get(studies[k]["study_id"], [])) for k in chosen_keys)
         return CohortPage(len(self.keys), page, first + len(chosen) < len(self.keys))
 
     def evidence(self, key: int) -> list[Span]:
         """The mentions of a matched study that meet its positive criteria."""
-        return [span for by_study in self.found for span in by_study.get(key, ())]
+        return self._evidence(np.array([key], dtype=np.int64))[0]
+
+    def _evidence(self, chosen: np.ndarray) -> list[list[Span]]:
+        per_criterion = [found.of(chosen) for found in self.found]
+        return [list(dict.fromkeys(span for spans in each for span in spans))
+                for each in zip(*per_criterion)] if per_criterion else [[] for _ in chosen]
 
     @property
     def size(self) -> int:
         """Studies and mentions held (what a cache counts)."""
-        return len(self.keys) + sum(len(spans) for by_study in self.found for spans in by_study.values())
+        return len(self.keys) + sum(len(found.keys) for found in self.found)
 
 
 def _lookup(store: Reader, name: str, param: str, values: list[Any]) -> list[dict[str, Any]]:
@@ -215,13 +266,13 @@ def match(store: Reader, cohort: CohortFilter) -> CohortMatch:
     """The studies matching the filter, each with its evidence: the mentions meeting its
     positive criteria. Each criterion is one query per way it is written; the sets combine
     here, the same way for every store."""
-    found = {c: mentions(store, c) for c in dict.fromkeys(cohort.positive)}
+    found = mentions(store, list(dict.fromkeys(cohort.positive + cohort.none_of)))
     keys = _combine(cohort, found)
     if keys is None:  # no positive criterion: start from every study
-        keys = {r["study_key"] for r in store.read(statement("read/all_studies"), {})}
+        keys = np.unique(store.read_columns(statement("read/all_studies"), {})["study_key"])
     for c in dict.fromkeys(cohort.none_of):
-        keys -= set(found[c] if c in found else mentions(store, c))
-    return CohortMatch(sorted(keys), tuple(found.values()))
+        keys = np.setdiff1d(keys, found[c].studies(), assume_unique=True)
+    return CohortMatch(keys, tuple(found[c] for c in dict.fromkeys(cohort.positive)))
 
 
 def select(store: Reader, cohort: CohortFilter, limit: int | None = None,
@@ -231,14 +282,17 @@ def select(store: Reader, cohort: CohortFilter, limit: int | None = None,
     return match(store, cohort).page(store, limit, after)
 
 
-def _combine(cohort: CohortFilter, found: dict[Criterion, dict[int, list[Span]]]) -> set[int] | None:
-    ids: set[int] | None = None
+def _combine(cohort: CohortFilter, found: dict[Criterion, Found]) -> np.ndarray | None:
+    """The study keys meeting every allOf criterion and one anyOf criterion (None: no
+    positive criterion)."""
+    keys: np.ndarray | None = None
     for c in cohort.all_of:
-        ids = set(found[c]) if ids is None else ids & set(found[c])
+        studies = found[c].studies()
+        keys = studies if keys is None else np.intersect1d(keys, studies, assume_unique=True)
     if cohort.any_of:
-        either = set().union(*(found[c] for c in cohort.any_of))
-        ids = either if ids is None else ids & either
-    return ids
+        either = reduce(np.union1d, (found[c].studies() for c in cohort.any_of))
+        keys = either if keys is None else np.intersect1d(keys, either, assume_unique=True)
+    return keys
 
 
 def _study(study: dict[str, Any], rows: list[dict[str, Any]]) -> StudyMatch:

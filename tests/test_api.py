@@ -300,11 +300,18 @@ class Flaky:
         self.uri = store.uri
 
     def read(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        self._visit()
+        return self.store.read(query, params)
+
+    def read_columns(self, query: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        self._visit()
+        return self.store.read_columns(query, params)
+
+    def _visit(self) -> None:
         self.reads += 1
         time.sleep(self.delay)
         if self.broken:
             raise RuntimeError("disk on fire at /secret/path")
-        return self.store.read(query, params)
 
     def close(self) -> None:
         self.store.close()

@@ -1,5 +1,5 @@
 // Purpose: the Observation mentions that meet one cohort criterion, as integers (study key,
-//   start, end: cheap to scan and return; a page's evidence rows come after, from
+//   start, end, and the finding: cheap to scan and return; a page's evidence rows come after, from
 //   read/studies_by_key and read/mentions_by_id): the mention's finding is one of
 //   $findings (kb.keys.finding_key of each allowed term and certainty: one integer test per
 //   mention), every required modifier term is among its modifiers, and (located variant,
@@ -14,4 +14,4 @@ MATCH (o:Observation)
 WHERE o.finding IN $findings
 WITH o WHERE ALL(x IN $modifiers WHERE x IN o.modifiers) /* when modifiers */
 WITH o WHERE o.section = $section /* when section */
-RETURN o.study_key AS study_key, o.start AS start, o.`end` AS `end`
+RETURN o.finding AS finding, o.study_key AS study_key, o.start AS start, o.`end` AS `end`

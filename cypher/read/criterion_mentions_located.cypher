@@ -11,4 +11,4 @@ WHERE o.finding IN $findings
 WITH o, a WHERE ANY(x IN $located_{i} WHERE x IN a.phrase_terms) /* each located */
 WITH o, a WHERE ALL(x IN $modifiers WHERE x IN o.modifiers) /* when modifiers */
 WITH o, a WHERE o.section = $section /* when section */
-RETURN DISTINCT o.study_key AS study_key, o.start AS start, o.`end` AS `end`
+RETURN DISTINCT o.finding AS finding, o.study_key AS study_key, o.start AS start, o.`end` AS `end`

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import numpy as np
+
 from kb.tables import GraphTables
 
 SERVER_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
@@ -22,6 +24,10 @@ class Store(Protocol):
 
     def read(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a read-only Cypher query; rows as dicts keyed by the RETURN names."""
+
+    def read_columns(self, query: str, params: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
+        """Run a read-only Cypher query whose columns are all integers (cohort criteria);
+        one int64 array per RETURN name."""
 
     def fingerprints(self, study_ids: Sequence[str]) -> dict[str, str]:
         """The content fingerprints of those of these studies that the store holds."""

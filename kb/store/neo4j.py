@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-import pyarrow as pa
+import numpy as np
 from neo4j import READ_ACCESS, Driver, GraphDatabase, ManagedTransaction
 from neo4j.exceptions import (AuthError, ClientError, DriverError, IncompleteCommit, Neo4jError,
                               ServiceUnavailable, SessionExpired)
@@ -83,6 +83,16 @@ class Neo4jStore:
                     self._columns.clear()
                 self._columns[query] = columns
             return rows
+
+    def read_columns(self, query: str, params: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
+        if query in self._columns:  # collected: one list per column
+            columns = self._columns[query]
+            with self._errors("reading"), self._session(read=True) as session:
+                lists = session.execute_read(_collected_columns, query, columns, params or {})
+            return {name: np.array(values, dtype=np.int64) for name, values in zip(columns, lists)}
+        rows = self.read(query, params)  # the first read of a query learns its columns
+        columns = self._columns.get(query) or (list(rows[0]) if rows else [])
+        return {name: np.array([r[name] for r in rows], dtype=np.int64) for name in columns}
 
     def fingerprints(self, study_ids: Sequence[str]) -> dict[str, str]:
         rows = self.read(statement("read/study_fingerprints"), {"ids": list(study_ids)})
@@ -191,6 +201,16 @@ def _collected(tx: ManagedTransaction, query: str, columns: list[str],
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
+def _collected_columns(tx: ManagedTransaction, query: str, columns: list[str],
+                       params: dict[str, Any]) -> list[list[Any]]:
+    """As `_collected`, one list per column (`collect(a), collect(b)`): integer columns
+    become flat lists the driver decodes fastest."""
+    names = ["`" + c.replace("`", "``") + "`" for c in columns]
+    record = tx.run(f"CALL () {{\n{query}\n}}\nRETURN " + ", ".join(f"collect({n})" for n in names),
+                    params).single()
+    return list(record.values()) if record else [[] for _ in columns]
+
+
 def _is_plain(value: Any) -> bool:
     return type(value) in _SCALARS or (type(value) is list and _SCALARS.issuperset(map(type, value)))
 
@@ -218,25 +238,38 @@ def _parts(tables: GraphTables, size: int) -> Iterator[GraphTables]:
 
 
 def _statements(t: GraphTables) -> list[tuple[str, dict[str, Any]]]:
-    """What one transaction runs: delete the studies' old subgraphs, then nodes, then
-    relationships. Statement names are fixed here; every value is a parameter."""
+    """What one transaction runs: delete the studies' old subgraphs, then create each study's
+    subgraph. Statement names are fixed here; every value is a parameter."""
     work: list[tuple[str, dict[str, Any]]] = [
         (query, {"ids": t.study_ids}) for query in statements("write/neo4j_delete_studies")]
-    for name, rows in _loads(t):
-        if rows.num_rows:
-            work.append((statement(f"write/neo4j_{name}"), {"rows": rows.to_pylist()}))
+    if t.studies.num_rows:
+        work.append((statement("write/neo4j_studies"), {"studies": _subgraphs(t)}))
     return work
 
 
-def _loads(t: GraphTables) -> list[tuple[str, pa.Table]]:
-    """Which `write/neo4j_<name>` statement loads which rows, nodes before relationships."""
-    obs, anat = EntityType.OBSERVATION, EntityType.ANATOMY
-    return [
-        ("studies", t.studies),
-        ("observations", t.observations),
-        ("anatomies", t.anatomies),
-        ("located_at", t.edges_of("LOCATED_AT", obs, anat)),
-        ("suggestive_of", t.edges_of("SUGGESTIVE_OF", obs, obs)),
-        ("modify_observation", t.edges_of("MODIFY", obs, obs)),
-        ("modify_anatomy", t.edges_of("MODIFY", anat, anat)),
-    ]
+# Relationship lists of write/neo4j_studies: (type, source label, target label) → list name.
+_EDGE_LISTS = {
+    ("LOCATED_AT", EntityType.OBSERVATION.value, EntityType.ANATOMY.value): "located_at",
+    ("SUGGESTIVE_OF", EntityType.OBSERVATION.value, EntityType.OBSERVATION.value): "suggestive_of",
+    ("MODIFY", EntityType.OBSERVATION.value, EntityType.OBSERVATION.value): "modify_observation",
+    ("MODIFY", EntityType.ANATOMY.value, EntityType.ANATOMY.value): "modify_anatomy",
+}
+
+
+def _subgraphs(t: GraphTables) -> list[dict[str, Any]]:
+    """Each study's properties with its mentions and its relationships, these as [from, to]
+    positions in the study's mention lists (what write/neo4j_studies takes)."""
+    studies = {row["study_id"]: {**row, "observations": [], "anatomies": [],
+                                 **{name: [] for name in _EDGE_LISTS.values()}}
+               for row in t.studies.to_pylist()}
+    position: dict[str, int] = {}  # mention ID → its place in its study's list
+    for key, table in (("observations", t.observations), ("anatomies", t.anatomies)):
+        for row in table.to_pylist():
+            mentions = studies[row["study_id"]][key]
+            position[row["id"]] = len(mentions)
+            mentions.append(row)
+    for edge in t.edges.to_pylist():
+        name = _EDGE_LISTS.get((edge["type"], edge["source_type"], edge["target_type"]))
+        if name is not None:
+            studies[edge["study_id"]][name].append([position[edge["from"]], position[edge["to"]]])
+    return list(studies.values())
