@@ -7,7 +7,7 @@
 // Parameters: $findings (list of integers); $located_0 … $located_N (lists of words);
 //   $modifiers (list); $section (string).
 MATCH (o:Observation)-[:LOCATED_AT]->(a:Anatomy)
-WHERE o.finding IN $findings
+WHERE o.finding IN $findings AND o.study_key IS NOT NULL AND o.start IS NOT NULL AND o.`end` IS NOT NULL
 WITH o, a WHERE ANY(x IN $located_{i} WHERE x IN a.phrase_terms) /* each located */
 WITH o, a WHERE ALL(x IN $modifiers WHERE x IN o.modifiers) /* when modifiers */
 WITH o, a WHERE o.section = $section /* when section */
