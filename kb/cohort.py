@@ -101,7 +101,8 @@ def _findings(terms: tuple[str, ...], certainty: list[str]) -> list[int]:
 
 def _render(findings: list[int], groups: tuple[tuple[str, ...], ...],
             common: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    params = {"findings": findings, **common, **{f"located_{i}": list(g) for i, g in enumerate(groups)}}
+    located = {f"located_{i}": [f" {word} " for word in g] for i, g in enumerate(groups)}  # whole words
+    params = {"findings": findings, **common, **located}
     name = "read/criterion_mentions_located" if groups else "read/criterion_mentions"
     lines = []
     for line in statement(name).splitlines():
