@@ -71,6 +71,24 @@ def test_extractor_cli_raw_jsonl_keeps_character_offsets(corpus_file: Path, tmp_
         "FINDINGS : Lungs are clear . No focal consolidation . IMPRESSION : No acute cardiopulmonary process .")
 
 
+def test_extractor_cli_damaged_entry_is_reported_with_its_reason(corpus_file: Path, tmp_path: Path) -> None:
+    """A RadGraph file with one entry that is not valid UTF-8: that report is skipped with the
+    real reason (not "'text' is missing"), the others are extracted."""
+    encoder = make_tiny_encoder(tmp_path / "encoder")
+    model = tmp_path / "model"
+    assert kb("train", "--train", str(corpus_file), "--out", str(model), "--encoder", str(encoder),
+              "--epochs", "1").returncode == 0
+    good = json.loads(corpus_file.read_text())
+    damaged = tmp_path / "damaged.json"
+    body = json.dumps({"bad": {"text": "BAD_TEXT"}, **good}).encode()
+    damaged.write_bytes(body.replace(b"BAD_TEXT", b"effusion \xff here"))
+    out = tmp_path / "out.json"
+    result = kb("extract", str(damaged), "--out", str(out), "--model", str(model))
+    assert result.returncode == 1 and "1 report(s) skipped" in result.stderr
+    assert "not valid UTF-8" in result.stderr and "missing" not in result.stderr
+    assert list(json.loads(out.read_text())) == list(good)
+
+
 def test_extractor_cli_errors_are_one_line(tmp_path: Path) -> None:
     result = kb("extract", str(tmp_path / "missing.json"), "--out", str(tmp_path / "o.json"))
     assert result.returncode == 1

@@ -267,10 +267,14 @@ def _extract_file(source: Path, out_path: Path, extractor: Extractor, batch_size
 def _documents(source: Path, id_field: str, text_field: str) -> Iterator[tuple[Document, dict[str, Any]] | ReportError]:
     """(document, metadata) per report of the input, or the error of a bad record."""
     if source.suffix.lower() == ".json":
+        from kb.entries import BadEntry
         from kb.radgraph import LABELERS, iter_entries
 
         with open(source, "rb") as fp:
             for key, data in iter_entries(fp, source):
+                if isinstance(data, BadEntry):  # not decodable: say why, go on with the rest
+                    yield ReportError(key, data.reason)
+                    continue
                 text = data.get("text") if isinstance(data, dict) else None
                 if not isinstance(text, str):
                     yield ReportError(key, "'text' is missing or not a string")
