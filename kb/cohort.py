@@ -86,12 +86,10 @@ def criterion_queries(c: Criterion) -> list[tuple[str, dict[str, Any]]]:
     of a query depends on the criterion; every value in it is a parameter."""
     vocab = vocabulary()
     groups = vocab.location_groups(c.located_at, c.expand)
-    common = {
-        "modifiers": [vocab.observation(m) for m in c.modifiers],
-        "section": c.section.upper() if c.section else None,
-    }
+    modifiers = tuple(dict.fromkeys(vocab.observation(m) for m in c.modifiers))
+    section = c.section.upper() if c.section else None
     certainty = [x.value for x in c.certainty]
-    return [_render(_findings(p.terms, certainty), p.located + groups, common)
+    return [_render(_findings(p.terms, certainty), p.located + groups, modifiers, section)
             for p in vocab.patterns(c.observation)]
 
 
@@ -99,10 +97,15 @@ def _findings(terms: tuple[str, ...], certainty: list[str]) -> list[int]:
     return [finding_key(t, x) for t in terms for x in certainty]
 
 
-def _render(findings: list[int], groups: tuple[tuple[str, ...], ...],
-            common: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    located = {f"located_{i}": [f" {word} " for word in g] for i, g in enumerate(groups)}  # whole words
-    params = {"findings": findings, **common, **located}
+def _render(findings: list[int], groups: tuple[tuple[str, ...], ...], modifiers: tuple[str, ...],
+            section: str | None) -> tuple[str, dict[str, Any]]:
+    """A criterion file with the lines its parts need: a line tagged `each <part>` once per
+    location group ($located_i) or modifier ($modifier_i), one tagged `when section` if the
+    criterion names a section."""
+    params = {"findings": findings, "section": section,
+              **{f"located_{i}": _any_word(g) for i, g in enumerate(groups)},
+              **{f"modifier_{i}": m for i, m in enumerate(modifiers)}}
+    each = {"located": len(groups), "modifier": len(modifiers)}
     name = "read/criterion_mentions_located" if groups else "read/criterion_mentions"
     lines = []
     for line in statement(name).splitlines():
@@ -111,10 +114,16 @@ def _render(findings: list[int], groups: tuple[tuple[str, ...], ...],
         if tag is None:
             lines.append(body)
         elif tag.group(1) == "each":
-            lines += [body.replace("{i}", str(i)) for i in range(len(groups))]
+            lines += [body.replace("{i}", str(i)) for i in range(each[tag.group(2)])]
         elif params[tag.group(2)]:
             lines.append(body)
     return "\n".join(lines), {k: v for k, v in params.items() if v}
+
+
+def _any_word(words: tuple[str, ...]) -> str:
+    """A regular expression that a space-separated phrase matches, whole, when one of its
+    words is one of these (read the same way by Neo4j and ladybug)."""
+    return "(.* )?(" + "|".join(re.escape(w) for w in words) + ")( .*)?"
 
 
 def explain_cohort(cohort: CohortFilter) -> dict[str, Any]:
@@ -192,7 +201,7 @@ def mentions(store: Reader, criteria: list[Criterion]) -> dict[Criterion, Found]
     for one finding as for twenty (40 ms over 2.8 million mentions), a criterion is often
     written several ways, and a cohort has several criteria."""
     planned = {c: criterion_queries(c) for c in criteria}
-    plain = _render([], (), {"modifiers": [], "section": None})[0]
+    plain = _render([], (), (), None)[0]
     shared = sorted({f for queries in planned.values() for query, params in queries if query == plain
                      for f in params["findings"]})
     scanned = store.read_columns(plain, {"findings": shared}) if shared else {}

@@ -164,3 +164,17 @@ def test_store_duplicate_study_with_other_content_is_rejected(store, tmp_path: P
     failures = [json.loads(line) for line in (tmp_path / "failures.jsonl").read_text().splitlines()]
     assert failures[0]["error"].startswith("study 's1' occurs twice in the input with different content")
     assert _ids(store, {"observation": "pneumothorax"}) == []  # the first version stayed
+
+
+@pytest.mark.parametrize("phrase,words,matches", [
+    ("left lung base", ("left",), True), ("upper left", ("left",), True), ("left", ("left",), True),
+    ("cleft", ("left",), False), ("lefty base", ("left",), False), ("left lung base", ("lobe", "base"), True),
+    ("left lung", ("lobe", "base"), False), ("mid.lung zone", ("mid.lung",), True), ("midxlung", ("mid.lung",), False),
+])
+def test_store_location_words_match_whole_words(store, phrase: str, words: tuple[str, ...], matches: bool) -> None:
+    """A located criterion's word test (kb.cohort._any_word, read by both stores' regular
+    expressions): whole words only, any of the group's words, metacharacters taken literally."""
+    from kb.cohort import _any_word
+
+    [row] = store.read("RETURN $phrase =~ $pattern AS hit", {"phrase": phrase, "pattern": _any_word(words)})
+    assert row["hit"] is matches
