@@ -21,7 +21,9 @@ import org.neo4j.io.ByteUnit;
  *
  * <p>Usage: {@code java ... kbtest.Neo4jServer HOME_DIR [PORT] [HOST]}. The DBMS home (data/, logs/)
  * persists in HOME_DIR. Auth is on; the password of user {@code neo4j} is set from env
- * {@code NEO4J_PASSWORD} (default {@code kb-test-password}) on every start. SIGTERM/SIGINT stop the
+ * {@code NEO4J_PASSWORD} (default {@code kb-test-password}) on every start; the page cache is
+ * {@code NEO4J_PAGECACHE_MB} MiB (default 512: the test corpora; a MIMIC-sized graph takes about
+ * 7 GB on disk and wants a few GB, as a production server would have). SIGTERM/SIGINT stop the
  * DBMS cleanly. Prints "READY bolt://HOST:PORT" once Bolt accepts connections.
  */
 public final class Neo4jServer {
@@ -56,13 +58,14 @@ public final class Neo4jServer {
     }
 
     private static void run(Path home, String host, int port, String password) {
+        long pagecacheMb = Long.parseLong(System.getenv().getOrDefault("NEO4J_PAGECACHE_MB", "512"));
         DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress(host, port))
                 .setConfig(BoltConnector.advertised_address, new SocketAddress(host, port))
                 .setConfig(HttpConnector.enabled, false)
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
-                .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(512))
+                .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(pagecacheMb))
                 .setConfig(GraphDatabaseSettings.memory_transaction_global_max_size, ByteUnit.mebiBytes(512))
                 .setConfig(GraphDatabaseSettings.keep_logical_logs, "2 files")
                 .setConfig(GraphDatabaseSettings.udc_enabled, false)
