@@ -197,9 +197,10 @@ class Found:
 def mentions(store: Reader, criteria: list[Criterion]) -> dict[Criterion, Found]:
     """The mentions meeting each criterion. The queries that test nothing but the finding
     (no location, modifier or section) share one scan of the mentions, for the findings of
-    all of them, and each takes its own findings' rows from it: a scan costs about as much
-    for one finding as for twenty (40 ms over 2.8 million mentions), a criterion is often
-    written several ways, and a cohort has several criteria."""
+    all of them, and each takes its own findings' rows from it: in ladybug the scan itself
+    costs about the same for one finding as for twenty (35-40 ms over 2.8 million mentions;
+    the rows it returns cost extra), a criterion is often written several ways, and a cohort
+    has several criteria."""
     planned = {c: criterion_queries(c) for c in criteria}
     plain = _render([], (), (), None)[0]
     shared = sorted({f for queries in planned.values() for query, params in queries if query == plain
