@@ -117,7 +117,7 @@ def _render(findings: list[int], groups: tuple[tuple[str, ...], ...], modifiers:
             lines += [body.replace("{i}", str(i)) for i in range(each[tag.group(2)])]
         elif params[tag.group(2)]:
             lines.append(body)
-    return "\n".join(lines), {k: v for k, v in params.items() if v}
+    return "\n".join(lines), {k: v for k, v in params.items() if v is not None}  # "" is a value
 
 
 def _any_word(words: tuple[str, ...]) -> str:

@@ -77,6 +77,8 @@ def test_store_changed_report_replaces_subgraph(store, corpus_file: Path, tmp_pa
     ({"observation": "opacity", "certainty": ["UNCERTAIN"], "locatedAt": ["left", "lobe"]}, []),
     ({"observation": "effusion", "modifiers": ["small"]}, ["s1", "s2"]),
     ({"observation": "effusion", "modifiers": ["large"]}, []),
+    ({"observation": "effusion", "modifiers": ["'"]}, []),  # a modifier that normalises to ""
+    ({"observation": "effusion", "modifiers": ["small", "left"]}, []),
     ({"observation": "normal", "locatedAt": ["heart"]}, ["s50000001"]),
     ({"observation": "consolidation", "certainty": ["ABSENT"], "modifiers": ["focal"]}, ["s50000001"]),
     ({"observation": "effusion", "section": "impression"}, ["s4"]),
