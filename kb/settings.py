@@ -14,10 +14,10 @@ class Settings(BaseSettings):
     neo4j_password: str = ""
     neo4j_database: str = "neo4j"
     neo4j_batch_size: int = 500
-
-    # The GraphQL API (`kb serve`); env KB_API_KEY, KB_CORS_ORIGINS='["http://localhost:3000"]', …
     kb_buffer_mb: int = Field(1024, description="Memory the embedded store caches pages in (MiB); "
                               "ladybug's own default is 80% of the machine's memory")
+
+    # The GraphQL API (`kb serve`); env KB_API_KEY, KB_CORS_ORIGINS='["http://localhost:3000"]', …
     kb_api_key: str = Field("", description="When set, API requests must carry it (X-API-Key or Bearer)")
     kb_cors_origins: list[str] = Field([], description="Origins allowed to call the API from a browser")
     kb_max_first: int = Field(500, description="Largest page size (`first`) a cohort query may ask for")

@@ -7,9 +7,9 @@
 //   phrase holds one of its words as a whole word ($located_i: a regular expression built by
 //   kb.cohort._any_word from a word and, with expand, its parts, e.g.
 //   `(.* )?(lung|lobe|base)( .*)?`; the phrase must match it whole, in ladybug and Neo4j
-//   alike). A regular expression, not a list lambda: ladybug 0.22 spent 2.3x longer on
-//   `ANY(x IN $words WHERE …)` (220,000 reports: 500 vs 220 ms). Conditions after `WITH`, as
-//   in criterion_mentions.
+//   alike). A regular expression, not a list lambda: ladybug 0.22 spent 2x as long on
+//   `ANY(x IN $words WHERE …)` (220,000 reports, opacity at left base: 500 vs 241 ms).
+//   Conditions after `WITH`, as in criterion_mentions.
 // Parameters: $findings (list of integers); $located_0 … $located_N (regular expressions);
 //   $modifier_0 … $modifier_N (words); $section (string).
 MATCH (o:Observation)

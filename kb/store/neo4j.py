@@ -3,8 +3,8 @@
 Opening the store for writing creates the constraints and indexes of `cypher/schema/neo4j`.
 A write splits its batch into transactions of `Settings.neo4j_batch_size` studies; each is one
 managed write transaction that deletes the earlier version of its studies and creates the new
-one (nodes, then relationships) with `UNWIND $rows` statements, so a study is replaced whole
-or not at all. (The server runs a transaction on one thread, which limits the ingest rate;
+one (`write/neo4j_studies`: each study's nodes and relationships in one `UNWIND $studies`
+statement), so a study is replaced whole or not at all. (The server runs a transaction on one thread, which limits the ingest rate;
 two transactions at once were slower on 2 shared cores.) Reads run in read transactions.
 Managed transactions retry transient failures and a lost server with backoff for `retry_s`
 seconds (a server restart mid-ingest is ridden out); after that, and for a wrong password or
