@@ -11,6 +11,7 @@ import pytest
 
 pytest.importorskip("torch")
 
+from tests.corpus import corpus  # noqa: E402
 from tests.test_extractor_model import make_tiny_encoder  # noqa: E402
 
 KB = str(Path(sys.executable).parent / "kb")
@@ -43,11 +44,21 @@ def test_extractor_cli_train_extract_evaluate(corpus_file: Path, tmp_path: Path)
     assert set(json.loads(scored.stdout)["gold"]) >= {"entity", "relation", "rewards", "entity_by_label"}
 
 
-def test_extractor_cli_raw_jsonl_keeps_character_offsets(corpus_file: Path, tmp_path: Path) -> None:
-    encoder = make_tiny_encoder(tmp_path / "encoder")
-    model = tmp_path / "model"
-    assert kb("train", "--train", str(corpus_file), "--out", str(model), "--encoder", str(encoder),
-              "--epochs", "1").returncode == 0
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny model trained one epoch on the test corpus by `kb train` (shared: training is the
+    slow part and these tests only run it)."""
+    folder = tmp_path_factory.mktemp("tiny-model")
+    source = folder / "corpus.json"
+    source.write_text(json.dumps(corpus()))
+    encoder = make_tiny_encoder(folder / "encoder")
+    trained = kb("train", "--train", str(source), "--out", str(folder / "model"), "--encoder", str(encoder),
+                 "--epochs", "1")
+    assert trained.returncode == 0, trained.stderr
+    return folder / "model"
+
+
+def test_extractor_cli_raw_jsonl_keeps_character_offsets(model: Path, tmp_path: Path) -> None:
     source = tmp_path / "raw.jsonl"
     source.write_text(json.dumps({"study_id": "s1", "text": "FINDINGS:\n Small  left effusion."}) + "\n"
                       + json.dumps({"study_id": "s2", "text": ""}) + "\n")
@@ -71,13 +82,10 @@ def test_extractor_cli_raw_jsonl_keeps_character_offsets(corpus_file: Path, tmp_
         "FINDINGS : Lungs are clear . No focal consolidation . IMPRESSION : No acute cardiopulmonary process .")
 
 
-def test_extractor_cli_damaged_entry_is_reported_with_its_reason(corpus_file: Path, tmp_path: Path) -> None:
+def test_extractor_cli_damaged_entry_is_reported_with_its_reason(model: Path, corpus_file: Path,
+                                                                 tmp_path: Path) -> None:
     """A RadGraph file with one entry that is not valid UTF-8: that report is skipped with the
     real reason (not "'text' is missing"), the others are extracted."""
-    encoder = make_tiny_encoder(tmp_path / "encoder")
-    model = tmp_path / "model"
-    assert kb("train", "--train", str(corpus_file), "--out", str(model), "--encoder", str(encoder),
-              "--epochs", "1").returncode == 0
     good = json.loads(corpus_file.read_text())
     damaged = tmp_path / "damaged.json"
     body = json.dumps({"bad": {"text": "BAD_TEXT"}, **good}).encode()
