@@ -30,6 +30,26 @@ EDGE = pa.schema([("from", _STR), ("to", _STR), ("study_id", _STR), ("type", _ST
                   ("source_type", _STR), ("target_type", _STR)])
 
 
+
+@dataclass(frozen=True)
+class EdgeKind:
+    """One kind of relationship the stores hold: its type and the labels of its ends. `name`
+    is what the Neo4j study write calls its list of these (cypher/write/neo4j_studies)."""
+
+    type: str
+    source: EntityType
+    target: EntityType
+    name: str
+
+
+_OBS, _ANAT = EntityType.OBSERVATION, EntityType.ANATOMY
+# Every relationship kind, in the order the stores write them (the schemas define the same).
+EDGE_KINDS = (EdgeKind("LOCATED_AT", _OBS, _ANAT, "located_at"),
+              EdgeKind("SUGGESTIVE_OF", _OBS, _OBS, "suggestive_of"),
+              EdgeKind("MODIFY", _OBS, _OBS, "modify_observation"),
+              EdgeKind("MODIFY", _ANAT, _ANAT, "modify_anatomy"))
+
+
 @dataclass(frozen=True)
 class GraphTables:
     studies: pa.Table
@@ -47,11 +67,11 @@ class GraphTables:
         return GraphTables(*(t.filter(pc.is_in(t.column("study_id"), keep)) for t in (
             self.studies, self.observations, self.anatomies, self.edges)))
 
-    def edges_of(self, kind: str, source: EntityType, target: EntityType) -> pa.Table:
+    def edges_of(self, kind: EdgeKind) -> pa.Table:
         e = self.edges
-        mask = pc.and_(pc.and_(pc.equal(e.column("type"), kind),
-                               pc.equal(e.column("source_type"), source.value)),
-                       pc.equal(e.column("target_type"), target.value))
+        mask = pc.and_(pc.and_(pc.equal(e.column("type"), kind.type),
+                               pc.equal(e.column("source_type"), kind.source.value)),
+                       pc.equal(e.column("target_type"), kind.target.value))
         return e.filter(mask).select(["from", "to"])
 
 

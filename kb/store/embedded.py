@@ -20,8 +20,7 @@ import pyarrow.parquet as pq
 
 from kb.cypher import statement, statements
 from kb.errors import StoreError
-from kb.schema import EntityType
-from kb.tables import GRAPH_VERSION, GraphTables
+from kb.tables import EDGE_KINDS, GRAPH_VERSION, EdgeKind, GraphTables
 
 
 class EmbeddedStore:
@@ -105,11 +104,16 @@ def _parquet_files(t: GraphTables, folder: Path) -> list[tuple[str, Path, str]]:
 
 def _copies(t: GraphTables) -> list[tuple[str, pa.Table, str]]:
     """What one batch copies into which table, nodes before edges. Table names come from the
-    schema, never from input."""
-    obs, anat = EntityType.OBSERVATION, EntityType.ANATOMY
+    schema, never from input. A relationship table with more than one pair of end labels
+    (MODIFY) is told which pair each copy holds."""
 
     def has(mentions: pa.Table) -> pa.Table:
         return pa.table({"from": mentions.column("study_id"), "to": mentions.column("id")})
+
+    def pair(kind: EdgeKind) -> str:
+        if sum(k.type == kind.type for k in EDGE_KINDS) == 1:
+            return ""
+        return f" (from='{kind.source.value}', to='{kind.target.value}')"
 
     return [
         ("Study", t.studies, ""),
@@ -117,8 +121,5 @@ def _copies(t: GraphTables) -> list[tuple[str, pa.Table, str]]:
         ("Anatomy", t.anatomies, ""),
         ("HAS_OBSERVATION", has(t.observations), ""),
         ("HAS_ANATOMY", has(t.anatomies), ""),
-        ("LOCATED_AT", t.edges_of("LOCATED_AT", obs, anat), ""),
-        ("SUGGESTIVE_OF", t.edges_of("SUGGESTIVE_OF", obs, obs), ""),
-        ("MODIFY", t.edges_of("MODIFY", obs, obs), " (from='Observation', to='Observation')"),
-        ("MODIFY", t.edges_of("MODIFY", anat, anat), " (from='Anatomy', to='Anatomy')"),
+        *((kind.type, t.edges_of(kind), pair(kind)) for kind in EDGE_KINDS),
     ]

@@ -26,9 +26,8 @@ from neo4j.exceptions import (AuthError, ClientError, DriverError, IncompleteCom
 
 from kb.cypher import statement, statements
 from kb.errors import StoreError
-from kb.schema import EntityType
 from kb.settings import Settings
-from kb.tables import GraphTables
+from kb.tables import EDGE_KINDS, GraphTables
 
 # The driver logs each retry and dropped connection as a warning; without logging configured
 # Python would print those to stderr. The outcome reaches the user as one StoreError line.
@@ -248,12 +247,7 @@ def _statements(t: GraphTables) -> list[tuple[str, dict[str, Any]]]:
 
 
 # Relationship lists of write/neo4j_studies: (type, source label, target label) → list name.
-_EDGE_LISTS = {
-    ("LOCATED_AT", EntityType.OBSERVATION.value, EntityType.ANATOMY.value): "located_at",
-    ("SUGGESTIVE_OF", EntityType.OBSERVATION.value, EntityType.OBSERVATION.value): "suggestive_of",
-    ("MODIFY", EntityType.OBSERVATION.value, EntityType.OBSERVATION.value): "modify_observation",
-    ("MODIFY", EntityType.ANATOMY.value, EntityType.ANATOMY.value): "modify_anatomy",
-}
+_EDGE_LISTS = {(k.type, k.source.value, k.target.value): k.name for k in EDGE_KINDS}
 
 
 def _subgraphs(t: GraphTables) -> list[dict[str, Any]]:
