@@ -102,7 +102,9 @@ def _render(findings: list[int], groups: tuple[tuple[str, ...], ...], modifiers:
     """A criterion file with the lines its parts need: a line tagged `each <part>` once per
     location group ($located_i) or modifier ($modifier_i), one tagged `when section` if the
     criterion names a section."""
-    params = {"findings": findings, "section": section,
+    one = len(findings) == 1
+    params = {"finding": findings[0] if one else None, "findings": None if one else findings,
+              "section": section,
               **{f"located_{i}": _any_word(g) for i, g in enumerate(groups)},
               **{f"modifier_{i}": m for i, m in enumerate(modifiers)}}
     each = {"located": len(groups), "modifier": len(modifiers)}
@@ -115,7 +117,7 @@ def _render(findings: list[int], groups: tuple[tuple[str, ...], ...], modifiers:
             lines.append(body)
         elif tag.group(1) == "each":
             lines += [body.replace("{i}", str(i)) for i in range(each[tag.group(2)])]
-        elif params[tag.group(2)]:
+        elif params[tag.group(2)] is not None:
             lines.append(body)
     return "\n".join(lines), {k: v for k, v in params.items() if v is not None}  # "" is a value
 
@@ -197,23 +199,31 @@ class Found:
 def mentions(store: Reader, criteria: list[Criterion]) -> dict[Criterion, Found]:
     """The mentions meeting each criterion. The queries that test nothing but the finding
     (no location, modifier or section) share one scan of the mentions, for the findings of
-    all of them, and each takes its own findings' rows from it: in ladybug the scan itself
-    costs about the same for one finding as for twenty (35-40 ms over 2.8 million mentions;
-    the rows it returns cost extra), a criterion is often written several ways, and a cohort
-    has several criteria."""
+    all of them, and each takes its own findings' rows from it: in ladybug a scan for two
+    findings or for twenty costs about the same (35-40 ms over 2.8 million mentions; the rows
+    it returns cost extra; one finding, tested with `=`, 8-12 ms), a criterion is often
+    written several ways, and a cohort has several criteria."""
     planned = {c: criterion_queries(c) for c in criteria}
-    plain = _render([], (), (), None)[0]
-    shared = sorted({f for queries in planned.values() for query, params in queries if query == plain
-                     for f in params["findings"]})
-    scanned = store.read_columns(plain, {"findings": shared}) if shared else {}
+    shared = sorted({f for queries in planned.values() for _, params in queries if _plain(params)
+                     for f in _findings_of(params)})
+    scanned = store.read_columns(*_render(shared, (), (), None)) if shared else {}
 
     def rows(query: str, params: dict[str, Any]) -> dict[str, np.ndarray]:
-        if query != plain:
+        if not _plain(params):
             return store.read_columns(query, params)
-        mine = np.isin(scanned["finding"], params["findings"])
+        mine = np.isin(scanned["finding"], _findings_of(params))
         return {name: column[mine] for name, column in scanned.items()}
 
     return {c: _found([rows(query, params) for query, params in queries]) for c, queries in planned.items()}
+
+
+def _plain(params: dict[str, Any]) -> bool:
+    """Whether a criterion query tests the finding only (no location, modifier or section)."""
+    return set(params) <= {"finding", "findings"}
+
+
+def _findings_of(params: dict[str, Any]) -> list[int]:
+    return params["findings"] if "findings" in params else [params["finding"]]
 
 
 def _found(parts: list[dict[str, np.ndarray]]) -> Found:

@@ -131,8 +131,8 @@ def test_cli_query_phrase_and_explain(loaded: str) -> None:
     explained = json.loads(kb("query", "effusion without pneumothorax", "--explain").stdout)
     assert explained["filter"] == {"allOf": [{"observation": "effusion"}], "noneOf": [{"observation": "pneumothorax"}]}
     first = explained["queries"]["allOf"][0][0]
-    assert "$findings" in first["cypher"] and first["terms"] == ["effusion"]
-    assert first["params"]["findings"] == [finding_key("effusion", "PRESENT")]
+    assert "$finding " in first["cypher"] and first["terms"] == ["effusion"]
+    assert first["params"]["finding"] == finding_key("effusion", "PRESENT")
     bad = kb("query", "--store", loaded, "located at left base")
     assert bad.returncode == 1 and "no observation in 'located at left base'" in bad.stderr
 
