@@ -101,7 +101,8 @@ def _render(findings: list[int], groups: tuple[tuple[str, ...], ...], modifiers:
             section: str | None) -> tuple[str, dict[str, Any]]:
     """A criterion file with the lines its parts need: a line tagged `each <part>` once per
     location group ($located_i) or modifier ($modifier_i), one tagged `when section` if the
-    criterion names a section."""
+    criterion names a section, and of the two finding tests the one that fits: `when finding`
+    (`=`) for a single finding, `when findings` (`IN`) otherwise."""
     one = len(findings) == 1
     params = {"finding": findings[0] if one else None, "findings": None if one else findings,
               "section": section,

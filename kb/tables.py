@@ -30,7 +30,6 @@ EDGE = pa.schema([("from", _STR), ("to", _STR), ("study_id", _STR), ("type", _ST
                   ("source_type", _STR), ("target_type", _STR)])
 
 
-
 @dataclass(frozen=True)
 class EdgeKind:
     """One kind of relationship the stores hold: its type and the labels of its ends. `name`

@@ -10,7 +10,6 @@ test. Ladybug-only files carry `embedded` in their name and are left out.
 from __future__ import annotations
 
 import json
-import re
 from importlib.resources import files
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import neo4j
 import pytest
 
 from ingest.pipeline import IngestOptions, ingest
-from kb.cohort import parse_where, select
+from kb.cohort import _TAG, parse_where, select  # _TAG: the line tags _render reads
 from kb.cypher import statements
 from kb.keys import study_key
 from kb.settings import Settings
@@ -47,9 +46,6 @@ def cypher_files() -> list[str]:
     root = Path(str(files("cypher")))
     return sorted(str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.cypher")
                   if LADYBUG_ONLY not in p.name)
-
-
-_TAG = re.compile(r"\s*/\* (when|each) \w+ \*/$")
 
 
 def _lines(statement: str, tagged: bool) -> list[str]:
