@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import reduce
 from typing import Any, Protocol
 
 import numpy as np
@@ -188,7 +187,7 @@ class Found:
 
     def studies(self) -> np.ndarray:
         """The distinct study keys, ascending."""
-        return np.unique(self.keys)
+        return _distinct(self.keys)
 
     def of(self, chosen: np.ndarray) -> list[list[Span]]:
         """The spans of each of these studies."""
@@ -231,8 +230,21 @@ def _found(parts: list[dict[str, np.ndarray]]) -> Found:
     keys = np.concatenate([p["study_key"] for p in parts])
     spans = np.column_stack((np.concatenate([p["start"] for p in parts]),
                              np.concatenate([p["end"] for p in parts])))
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)  # not stable: _evidence puts a study's spans in order
     return Found(keys[order], spans[order])
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """The distinct values of an ascending array. (np.unique hashes its input first since numpy
+    2.3: 70 ms for 250,000 keys, against 2 ms for this.)"""
+    if not len(keys):
+        return keys
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+
+
+def _union(sets: list[np.ndarray]) -> np.ndarray:
+    """The distinct values of these arrays, ascending (np.union1d goes through np.unique)."""
+    return _distinct(np.sort(np.concatenate(sets)))
 
 
 LOOKUP_CHUNK = 10_000  # studies or mentions per lookup
@@ -269,7 +281,7 @@ class CohortMatch:
 
     def _evidence(self, chosen: np.ndarray) -> list[list[Span]]:
         per_criterion = [found.of(chosen) for found in self.found]
-        return [list(dict.fromkeys(span for spans in each for span in spans))
+        return [sorted(set(span for spans in each for span in spans))
                 for each in zip(*per_criterion)] if per_criterion else [[] for _ in chosen]
 
     @property
@@ -291,7 +303,7 @@ def match(store: Reader, cohort: CohortFilter) -> CohortMatch:
     found = mentions(store, list(dict.fromkeys(cohort.positive + cohort.none_of)))
     keys = _combine(cohort, found)
     if keys is None:  # no positive criterion: start from every study
-        keys = np.unique(store.read_columns(statement("read/all_studies"), {})["study_key"])
+        keys = _distinct(np.sort(store.read_columns(statement("read/all_studies"), {})["study_key"]))
     for c in dict.fromkeys(cohort.none_of):
         keys = np.setdiff1d(keys, found[c].studies(), assume_unique=True)
     return CohortMatch(keys, tuple(found[c] for c in dict.fromkeys(cohort.positive)))
@@ -312,7 +324,7 @@ def _combine(cohort: CohortFilter, found: dict[Criterion, Found]) -> np.ndarray 
         studies = found[c].studies()
         keys = studies if keys is None else np.intersect1d(keys, studies, assume_unique=True)
     if cohort.any_of:
-        either = reduce(np.union1d, (found[c].studies() for c in cohort.any_of))
+        either = _union([found[c].studies() for c in cohort.any_of])
         keys = either if keys is None else np.intersect1d(keys, either, assume_unique=True)
     return keys
 
