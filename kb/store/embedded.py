@@ -8,6 +8,7 @@ read-write process at a time; readers open the file read-only.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,9 +51,19 @@ class EmbeddedStore:
         return self._arrow(query, params).to_pylist()  # 3x faster than get_all() for large answers
 
     def read_columns(self, query: str, params: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
-        table = self._arrow(query, params)
+        literal = _integer_literals(query, params or {})
+        table = self._native_arrow(literal) if literal is not None else self._arrow(query, params)
         return {name: table.column(name).to_numpy().astype(np.int64, copy=False)
                 for name in table.column_names}
+
+    def _native_arrow(self, query: str) -> pa.Table:
+        """A query with no parameters through ladybug's native Arrow collector: 2-3x faster than
+        execute().get_as_arrow(), which converts the answer row by row (220,000 reports, 246,827
+        mentions of one term: 36 ms against 84 ms for three integer columns)."""
+        try:
+            return self._conn.query_as_arrow(query, _ARROW_CHUNK).get_as_arrow()
+        except RuntimeError as err:
+            raise StoreError(f"{self.uri}: {err}") from err
 
     def _arrow(self, query: str, params: dict[str, Any] | None) -> pa.Table:
         try:
@@ -86,6 +97,27 @@ class EmbeddedStore:
     def close(self) -> None:
         self._conn.close()
         self._db.close()
+
+
+_ARROW_CHUNK = 1 << 20  # rows per Arrow chunk of a native answer
+_PARAMETER = re.compile(r"\$(\w+)")
+
+
+def _integer_literals(query: str, params: dict[str, Any]) -> str | None:
+    """The query with each parameter written in as a literal, when every parameter is an
+    integer or a list of integers (keys that kb computes: nothing else is ever written into a
+    statement); None otherwise."""
+    def literal(value: Any) -> str | None:
+        if type(value) is int:  # not bool
+            return str(value)
+        if isinstance(value, list) and all(type(v) is int for v in value):
+            return "[" + ", ".join(map(str, value)) + "]"
+        return None
+
+    literals = {name: literal(value) for name, value in params.items()}
+    if None in literals.values() or set(_PARAMETER.findall(query)) - set(literals):
+        return None
+    return _PARAMETER.sub(lambda m: literals[m.group(1)], query)
 
 
 def _parquet_files(t: GraphTables, folder: Path) -> list[tuple[str, Path, str]]:
