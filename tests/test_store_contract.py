@@ -183,15 +183,16 @@ def test_store_location_words_match_whole_words(store, phrase: str, words: tuple
 
 
 def test_embedded_store_writes_only_integers_into_statements() -> None:
-    """The embedded store runs integer-only reads without parameters (ladybug's faster Arrow
-    path), writing the values in as literals; a statement with any other value keeps its
-    parameters, so no text from a user is ever written into Cypher."""
+    """The embedded store writes integer parameters into its statements as literals (ladybug
+    filters a literal inside its scan); every other value stays a parameter, so no text from a
+    user is ever written into Cypher."""
     from kb.store.embedded import _integer_literals
 
-    assert _integer_literals("WHERE o.finding IN $findings AND o.x = $x",
-                             {"findings": [3, -4], "x": 5}) == "WHERE o.finding IN [3, -4] AND o.x = 5"
-    assert _integer_literals("WHERE $m IN o.modifiers AND o.finding = $f",
-                             {"m": "'] DETACH DELETE o //", "f": 1}) is None
-    assert _integer_literals("WHERE o.flag = $b", {"b": True}) is None
-    assert _integer_literals("WHERE o.finding IN $f", {"f": [1, "2"]}) is None
-    assert _integer_literals("WHERE o.finding = $missing", {}) is None
+    assert _integer_literals("WHERE o.finding IN $findings AND o.x = $x", {"findings": [3, -4], "x": 5}) == \
+        ("WHERE o.finding IN [3, -4] AND o.x = 5", {})
+    text = "'] DETACH DELETE o //"
+    assert _integer_literals("WHERE $m IN o.modifiers AND o.finding = $f", {"m": text, "f": 1}) == \
+        ("WHERE $m IN o.modifiers AND o.finding = 1", {"m": text})
+    for value in (True, [1, "2"], [], 1.5):
+        assert _integer_literals("WHERE o.v = $v", {"v": value}) == ("WHERE o.v = $v", {"v": value})
+    assert _integer_literals("WHERE o.finding = $missing", {}) == ("WHERE o.finding = $missing", {})
