@@ -13,7 +13,8 @@ class Settings(BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password: str = ""
     neo4j_database: str = "neo4j"
-    neo4j_batch_size: int = 500
+    neo4j_batch_size: int = Field(500, description="Studies per Neo4j write transaction")
+    neo4j_writers: int = Field(2, description="Neo4j write transactions an ingest runs at once")
     kb_buffer_mb: int = Field(1024, description="Memory the embedded store caches pages in (MiB); "
                               "ladybug's own default is 80% of the machine's memory")
 

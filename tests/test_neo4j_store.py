@@ -50,7 +50,8 @@ GRAPH = {
 
 @pytest.fixture
 def neo4j_store(neo4j_uri: str) -> Iterator[Neo4jStore]:
-    store = Neo4jStore.connect(neo4j_uri, Settings(neo4j_batch_size=7))
+    # batches of 10 reports: transactions of 7 and 3 studies, two at once
+    store = Neo4jStore.connect(neo4j_uri, Settings(neo4j_batch_size=7, neo4j_writers=2))
     store.clear()
     yield store
     store.clear()

@@ -183,9 +183,9 @@ def test_store_location_words_match_whole_words(store, phrase: str, words: tuple
 
 
 def test_embedded_store_writes_only_integers_into_statements() -> None:
-    """The embedded store writes integer parameters into its statements as literals (ladybug
-    filters a literal inside its scan); every other value stays a parameter, so no text from a
-    user is ever written into Cypher."""
+    """The embedded store writes the integer parameters of its cohort criteria into the
+    statement as literals (ladybug filters a literal inside its scan); every other value stays
+    a parameter, so no text from a user is ever written into Cypher."""
     from kb.store.embedded import _integer_literals
 
     assert _integer_literals("WHERE o.finding IN $findings AND o.x = $x", {"findings": [3, -4], "x": 5}) == \

@@ -3,8 +3,8 @@
 //   read/studies_by_key and read/mentions_by_id): the mention's finding is one of
 //   $findings (kb.keys.finding_key of each allowed term and certainty: one integer test per
 //   mention; with one finding, `= $finding`, which ladybug 0.22 tests inside its scan: 8-12 ms
-//   instead of 35 over 2.8 million mentions, and a located criterion's scan takes half the
-//   time), every required modifier term is among its modifiers, and (located variant,
+//   instead of 35 over 2.8 million mentions; the embedded store writes the integer in as a
+//   literal, and ladybug then reads a mention's other columns only when it passes), every required modifier term is among its modifiers, and (located variant,
 //   criterion_mentions_located) one located_at head's phrase carries every required location
 //   word. Lines tagged `when <part>` are kept only when the criterion has that part; a line
 //   tagged `each modifier` is repeated once per required modifier i ($modifier_i; a plain

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,27 +49,34 @@ class EmbeddedStore:
                              "ingest your corpus again into a new store")
 
     def read(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        return self._arrow(query, params).to_pylist()  # 3x faster than get_all() for large answers
+        return self._arrow(query, params or {}).to_pylist()  # 3x faster than get_all() for large answers
 
     def read_columns(self, query: str, params: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
-        table = self._arrow(query, params, native=True)
+        """Cohort criteria: kb's own statements, their integer parameters (finding keys) written
+        in as literals (_integer_literals). ladybug 0.22 tests a literal `o.finding = 123`
+        inside its scan and then reads other columns only for the mentions that pass; with
+        `= $finding` it reads a string or list column for every mention (220,000 reports,
+        effusion located at pleura: 25 ms against 93). A statement left with no parameter goes
+        through ladybug's native Arrow collector, 2-3x faster than execute().get_as_arrow(),
+        which converts row by row (246,827 mentions of one term: 36 ms against 84 for three
+        integer columns)."""
+        query, params = _integer_literals(query, params or {})
+        if params:
+            table = self._arrow(query, params)
+        else:
+            with self._errors():
+                table = self._conn.query_as_arrow(query, _ARROW_CHUNK).get_as_arrow()
         return {name: table.column(name).to_numpy().astype(np.int64, copy=False)
                 for name in table.column_names}
 
-    def _arrow(self, query: str, params: dict[str, Any] | None, native: bool = False) -> pa.Table:
-        """The answer as an Arrow table. Integer parameters are written into the statement
-        (_integer_literals): ladybug 0.22 tests a literal `o.finding = 123` inside its scan and
-        then reads other columns only for the rows that pass; with `= $finding` it reads
-        string and list columns for every mention (220,000 reports, effusion located at
-        pleura: 25 ms against 93). A statement left with no parameter can go through ladybug's
-        native Arrow collector (`native`: integer columns only, for read_columns), 2-3x
-        faster than execute().get_as_arrow(), which converts row by row (246,827 mentions of
-        one term: 36 ms against 84 for three integer columns)."""
-        query, params = _integer_literals(query, params or {})
-        try:
-            if native and not params:
-                return self._conn.query_as_arrow(query, _ARROW_CHUNK).get_as_arrow()
+    def _arrow(self, query: str, params: dict[str, Any]) -> pa.Table:
+        with self._errors():
             return self._conn.execute(query, params).get_as_arrow()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
         except RuntimeError as err:
             raise StoreError(f"{self.uri}: {err}") from err
 
