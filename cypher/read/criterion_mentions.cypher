@@ -4,7 +4,8 @@
 //   $findings (kb.keys.finding_key of each allowed term and certainty: one integer test per
 //   mention; with one finding, `= $finding`, which ladybug 0.22 tests inside its scan: 8-12 ms
 //   instead of 35 over 2.8 million mentions; the embedded store writes the integer in as a
-//   literal, and ladybug then reads a mention's other columns only when it passes), every required modifier term is among its modifiers, and (located variant,
+//   literal, and ladybug then reads a mention's other columns only when it passes), every
+//   required modifier term is among its modifiers, and (located variant,
 //   criterion_mentions_located) one located_at head's phrase carries every required location
 //   word. Lines tagged `when <part>` are kept only when the criterion has that part; a line
 //   tagged `each modifier` is repeated once per required modifier i ($modifier_i; a plain
@@ -15,8 +16,8 @@
 //   they let Neo4j answer from its index on (finding, study_key, start, end) without
 //   reading the mentions (schema/neo4j); a composite index is used only when every one of
 //   its properties is tested.
-// Parameters: $finding (an integer) or $findings (list of integers, two or more); $modifier_0 … $modifier_N (normalised words);
-//   $section (string).
+// Parameters: $finding (an integer) or $findings (list of integers, two or more);
+//   $modifier_0 … $modifier_N (normalised words); $section (string).
 MATCH (o:Observation)
 WHERE o.finding = $finding AND o.study_key IS NOT NULL AND o.start IS NOT NULL AND o.`end` IS NOT NULL /* when finding */
 WHERE o.finding IN $findings AND o.study_key IS NOT NULL AND o.start IS NOT NULL AND o.`end` IS NOT NULL /* when findings */

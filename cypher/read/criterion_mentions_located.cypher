@@ -10,8 +10,8 @@
 //   alike). A regular expression, not a list lambda: ladybug 0.22 spent 2x as long on
 //   `ANY(x IN $words WHERE …)` (220,000 reports, opacity at left base: 500 vs 241 ms).
 //   Conditions after `WITH`, as in criterion_mentions.
-// Parameters: $finding or $findings (as criterion_mentions); $located_0 … $located_N (regular expressions);
-//   $modifier_0 … $modifier_N (words); $section (string).
+// Parameters: $finding or $findings (as criterion_mentions); $located_0 … $located_N
+//   (regular expressions); $modifier_0 … $modifier_N (words); $section (string).
 MATCH (o:Observation)
 WHERE o.finding = $finding AND o.study_key IS NOT NULL AND o.start IS NOT NULL AND o.`end` IS NOT NULL /* when finding */
 WHERE o.finding IN $findings AND o.study_key IS NOT NULL AND o.start IS NOT NULL AND o.`end` IS NOT NULL /* when findings */

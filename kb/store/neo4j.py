@@ -49,7 +49,7 @@ def _auth_hint(settings: Settings) -> str:
 
 
 class Neo4jStore:
-    def __init__(self, uri: str, driver: Driver, database: str, batch_size: int, writers: int = 1) -> None:
+    def __init__(self, uri: str, driver: Driver, database: str, batch_size: int, writers: int) -> None:
         self.uri = uri
         self._driver = driver
         self._database = database
