@@ -13,6 +13,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from api.backend import Backend
+from kb.keys import study_key
 from kb.settings import Settings
 
 Row = dict[str, Any]
@@ -26,12 +27,12 @@ class Loaders:
 
 def loaders(backend: Backend, deadline: float) -> Loaders:
     async def load_studies(ids: Sequence[str]) -> list[Row | None]:
-        rows = await backend.read(deadline, "read/studies_by_id", {"ids": sorted(ids)})
+        rows = await backend.read(deadline, "read/studies_by_id", _keys(ids))
         found = {r["study_id"]: r for r in rows}
         return [found.get(i) for i in ids]
 
     async def load_observations(ids: Sequence[str]) -> list[list[Row]]:
-        params = {"ids": sorted(ids)}
+        params = _keys(ids)
         rows, pairs = await asyncio.gather(backend.read(deadline, "read/study_observations", params),
                                            backend.read(deadline, "read/study_suggestive", params))
         suggests: dict[str, list[str]] = {}
@@ -43,6 +44,11 @@ def loaders(backend: Backend, deadline: float) -> Loaders:
         return [found[i] for i in ids]
 
     return Loaders(DataLoader(load_studies), DataLoader(load_observations))
+
+
+def _keys(study_ids: Sequence[str]) -> dict[str, list[int]]:
+    """The statements' parameter: the studies' keys (both stores look studies up by key)."""
+    return {"keys": sorted(study_key(i) for i in study_ids)}
 
 
 class Context(BaseContext):

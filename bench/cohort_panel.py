@@ -38,6 +38,7 @@ from ingest.raw import RawReport, extract_reports
 from kb.cohort import Reader, parse_where, select
 from kb.cypher import statement
 from kb.extractor import load_extractor
+from kb.keys import study_key
 from kb.records import Provenance
 from kb.report import Report
 from kb.store import open_store
@@ -243,7 +244,7 @@ def dump_errors(a: Answers, store: Reader, ids: dict[str, dict], keys: set[str],
             truth, found = a.truth[q.name] & keys, a.kb[q.name] & keys
             errors = [(kind, sid) for kind, studies in (("FP", found - truth), ("FN", truth - found))
                       for sid in sorted(studies, key=lambda k: int(ids[k]["id"]))]
-            rows = store.read(statement("read/study_observations"), {"ids": [sid for _, sid in errors]})
+            rows = store.read(statement("read/study_observations"), {"keys": [study_key(sid) for _, sid in errors]})
             for kind, sid in errors:
                 fp.write(f"## {q.name} {kind} {sid}\nmesh: {'; '.join(ids[sid]['mesh'])}\n"
                          f"text: {report_text(ids[sid])}\n")

@@ -137,18 +137,26 @@ def main() -> None:
     parser.add_argument("--neo4j-pid", type=int, default=None, help="pid of that server's JVM, "
                                                                         "to report its CPU time")
     parser.add_argument("--runs", type=int, default=50, help="timed runs per query")
+    parser.add_argument("--stores", nargs="+", choices=("embedded", "neo4j"), default=["embedded", "neo4j"],
+                        help="which stores to benchmark (default: both)")
+    parser.add_argument("--corpus", type=Path, help="an existing RadGraph file to ingest instead of "
+                                                    "generating --reports reports")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kb-stores-bench-"))
     try:
-        corpus = work / "corpus.json"
-        write(args.reports, corpus)
+        corpus = args.corpus or work / "corpus.json"
+        if not args.corpus:
+            write(args.reports, corpus)
         settings = Settings()
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; corpus: "
-              f"{args.reports:,} reports, {corpus.stat().st_size / 1e6:.0f} MB; pipeline batch "
+              f"{corpus.name}, {corpus.stat().st_size / 1e6:.0f} MB; pipeline batch "
               f"{args.batch_size}, Neo4j transaction {settings.neo4j_batch_size} studies")
-        embedded = open_store(str(work / "kb-store"))
-        bench_store("embedded", embedded, corpus, args)
-        embedded.close()
+        if "embedded" in args.stores:
+            embedded = open_store(str(work / "kb-store"))
+            bench_store("embedded", embedded, corpus, args)
+            embedded.close()
+        if "neo4j" not in args.stores:
+            return
         with neo4j_server(args.neo4j, work, args.neo4j_pid) as (uri, pid):
             neo4j = Neo4jStore.connect(uri, settings)
             neo4j.clear()

@@ -13,8 +13,9 @@ from kb.records import GraphRecords, Mention
 from kb.schema import EntityType
 
 # The shape of the stored graph; a change re-writes every study on its next ingest (it is
-# part of each study's fingerprint). 2: Observation.finding, study_key.
-GRAPH_VERSION = 2
+# part of each study's fingerprint). 2: Observation.finding, study_key. 3: the embedded store
+# keys a Study by study_key (its primary key), and HAS_OBSERVATION/HAS_ANATOMY start from it.
+GRAPH_VERSION = 3
 
 _STR, _INT, _LIST = pa.string(), pa.int64(), pa.list_(pa.string())
 STUDY = pa.schema([("study_id", _STR), ("subject_id", _STR), ("source", _STR), ("text", _STR),

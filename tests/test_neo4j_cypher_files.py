@@ -28,8 +28,9 @@ pytestmark = pytest.mark.neo4j
 
 LADYBUG_ONLY = "embedded"  # in the file name: a statement only the embedded store speaks
 # Parameters for the queries run directly: one value per name any read or explore file uses.
-PARAMS = {"ids": ["s1", "s2", "s3", "s4", "s50000001", "s2:11-18"], "study_id": "s2", "term": "effusion",
-          "keys": [study_key(s) for s in ("s1", "s2")],
+_STUDIES = ("s1", "s2", "s3", "s4", "s50000001")
+PARAMS = {"ids": [*_STUDIES, "s2:11-18"], "study_id": "s2", "term": "effusion",
+          "keys": [study_key(s) for s in _STUDIES],
           "prefix": "", "limit": 10, "certainty": "PRESENT"}
 # Criteria that together use every line of the criterion files (all optional parts; one
 # finding, tested with `=`, and two, tested with `IN`).

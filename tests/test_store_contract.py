@@ -196,3 +196,22 @@ def test_embedded_store_writes_only_integers_into_statements() -> None:
     for value in (True, [1, "2"], [], 1.5):
         assert _integer_literals("WHERE o.v = $v", {"v": value}) == ("WHERE o.v = $v", {"v": value})
     assert _integer_literals("WHERE o.finding = $missing", {}) == ("WHERE o.finding = $missing", {})
+
+
+def test_embedded_store_built_by_an_older_radkb_is_refused(tmp_path: Path) -> None:
+    """A store whose studies are keyed by study_id (graph version 2) cannot answer a cohort
+    page's key lookups: opening it says to ingest again, it does not fail on a later query."""
+    import ladybug
+
+    from kb.errors import StoreError
+    from kb.store.embedded import EmbeddedStore
+
+    path = tmp_path / "old-store"
+    db = ladybug.Database(str(path))
+    conn = ladybug.Connection(db)
+    conn.execute("CREATE NODE TABLE Study(study_id STRING PRIMARY KEY, study_key INT64)")
+    conn.execute("CREATE NODE TABLE Observation(id STRING PRIMARY KEY, finding INT64, study_key INT64)")
+    conn.close()
+    db.close()
+    with pytest.raises(StoreError, match="older RadKB .* ingest your corpus again"):
+        EmbeddedStore(path)

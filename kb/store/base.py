@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from kb.keys import study_key
 from kb.tables import GraphTables
 
 SERVER_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
@@ -33,6 +34,14 @@ class Store(Protocol):
         """The content fingerprints of those of these studies that the store holds."""
 
     def close(self) -> None: ...
+
+
+def fingerprints(store: Store, study_ids: Sequence[str]) -> dict[str, str]:
+    """Store.fingerprints, looked up by study key (both stores index studies by it)."""
+    from kb.cypher import statement
+
+    rows = store.read(statement("read/study_fingerprints"), {"keys": [study_key(s) for s in study_ids]})
+    return {r["study_id"]: r["fingerprint"] for r in rows}
 
 
 def stats(store: Store, top: int = 10) -> dict[str, Any]:

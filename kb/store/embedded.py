@@ -18,10 +18,12 @@ from typing import Any
 import ladybug
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kb.cypher import statement, statements
+from kb.cypher import statements
 from kb.errors import StoreError
+from kb.store.base import fingerprints
 from kb.tables import EDGE_KINDS, GRAPH_VERSION, EdgeKind, GraphTables
 
 
@@ -41,10 +43,13 @@ class EmbeddedStore:
         self._check_shape()
 
     def _check_shape(self) -> None:
-        """A store written by an older RadKB lacks columns that queries need: say so."""
-        columns = {row[0] for row in self._conn.execute(
-            "CALL table_info('Observation') RETURN name").get_all()}
-        if not {"finding", "study_key"} <= columns:
+        """A store written by an older RadKB lacks columns or keys that queries need: say so."""
+        def columns(table: str, keys_only: bool = False) -> set[str]:
+            return {name for name, key in self._conn.execute(
+                f"CALL table_info('{table}') RETURN name, `primary key`").get_all() if key or not keys_only}
+
+        if not ({"finding", "study_key"} <= columns("Observation")
+                and columns("Study", keys_only=True) == {"study_key"}):
             raise StoreError(f"{self.uri} was built by an older RadKB (graph version < {GRAPH_VERSION}): "
                              "ingest your corpus again into a new store")
 
@@ -81,8 +86,7 @@ class EmbeddedStore:
             raise StoreError(f"{self.uri}: {err}") from err
 
     def fingerprints(self, study_ids: Sequence[str]) -> dict[str, str]:
-        rows = self.read(statement("read/study_fingerprints"), {"ids": list(study_ids)})
-        return {r["study_id"]: r["fingerprint"] for r in rows}
+        return fingerprints(self, study_ids)
 
     def write(self, tables: GraphTables) -> None:
         if not tables.studies.num_rows:
@@ -147,8 +151,9 @@ def _copies(t: GraphTables) -> list[tuple[str, pa.Table, str]]:
     schema, never from input. A relationship table with more than one pair of end labels
     (MODIFY) is told which pair each copy holds."""
 
-    def has(mentions: pa.Table) -> pa.Table:
-        return pa.table({"from": mentions.column("study_id"), "to": mentions.column("id")})
+    def has(mentions: pa.Table) -> pa.Table:  # from the Study's key (its primary key)
+        study = pc.index_in(mentions.column("study_id"), value_set=t.studies.column("study_id"))
+        return pa.table({"from": pc.take(t.studies.column("study_key"), study), "to": mentions.column("id")})
 
     def pair(kind: EdgeKind) -> str:
         if sum(k.type == kind.type for k in EDGE_KINDS) == 1:

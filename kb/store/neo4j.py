@@ -30,6 +30,7 @@ from neo4j.exceptions import (AuthError, ClientError, DriverError, IncompleteCom
                               ServiceUnavailable, SessionExpired)
 
 from kb.cypher import statement, statements
+from kb.store.base import fingerprints
 from kb.errors import StoreError
 from kb.settings import Settings
 from kb.tables import EDGE_KINDS, GraphTables
@@ -100,8 +101,7 @@ class Neo4jStore:
         return {name: np.array([r[name] for r in rows], dtype=np.int64) for name in columns}
 
     def fingerprints(self, study_ids: Sequence[str]) -> dict[str, str]:
-        rows = self.read(statement("read/study_fingerprints"), {"ids": list(study_ids)})
-        return {r["study_id"]: r["fingerprint"] for r in rows}
+        return fingerprints(self, study_ids)
 
     def write(self, tables: GraphTables) -> None:
         """The batch's transactions, up to `writers` at once; the first failure is raised
