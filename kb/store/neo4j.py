@@ -30,9 +30,9 @@ from neo4j.exceptions import (AuthError, ClientError, DriverError, IncompleteCom
                               ServiceUnavailable, SessionExpired)
 
 from kb.cypher import statement, statements
-from kb.store.base import fingerprints
 from kb.errors import StoreError
 from kb.settings import Settings
+from kb.store.base import fingerprints
 from kb.tables import EDGE_KINDS, GraphTables
 
 # The driver logs each retry and dropped connection as a warning; without logging configured
