@@ -44,12 +44,12 @@ class EmbeddedStore:
 
     def _check_shape(self) -> None:
         """A store written by an older RadKB lacks columns or keys that queries need: say so."""
-        def columns(table: str, keys_only: bool = False) -> set[str]:
-            return {name for name, key in self._conn.execute(
-                f"CALL table_info('{table}') RETURN name, `primary key`").get_all() if key or not keys_only}
+        def columns(table: str) -> dict[str, bool]:  # name → is the primary key
+            return dict(self._conn.execute(
+                f"CALL table_info('{table}') RETURN name, `primary key`").get_all())
 
-        if not ({"finding", "study_key"} <= columns("Observation")
-                and columns("Study", keys_only=True) == {"study_key"}):
+        if not ({"finding", "study_key"} <= columns("Observation").keys()
+                and columns("Study").get("study_key", False)):
             raise StoreError(f"{self.uri} was built by an older RadKB (graph version < {GRAPH_VERSION}): "
                              "ingest your corpus again into a new store")
 
