@@ -3,11 +3,15 @@ and into Neo4j in the same run, then the same cohort queries timed on each.
 
 Prints, per store, reports/s and mentions/s of the ingest with the CPU seconds it took (this
 process and its workers; the Neo4j server's JVM too when its pid is known) and the peak
-resident memory of this process and its workers during the ingest, and the median
-and p95 latency of each cohort query (total + first page of 50 with evidence, after one
-warm-up run), and the load average, since the machine may be shared. Neo4j is the server
---neo4j names (it is WIPED first), else a fresh one this script starts with
-tests/neo4j/server and stops at the end. Run from the repository root:
+resident memory of this process and its workers during the ingest, the median and p95
+latency of each cohort query (total + first page of 50 with evidence, after --warmup-runs
+untimed runs of every query), and the load average, since the machine may be shared. Neo4j is
+the server --neo4j names (it is WIPED first), else a fresh one this script starts with
+tests/neo4j/server and stops at the end. Before its timed ingest, Neo4j loads
+--neo4j-warmup generated reports and is wiped again: a JVM started seconds before spends
+its first minute compiling (20,000 reports on a fresh server: ~40 of ~105 server CPU-seconds
+in the JIT compiler threads), which a server that has been running has done already; the
+warm-up's own rate is printed too, as the fresh-JVM figure. Run from the repository root:
 
     python -m bench.stores_bench --reports 20000
 """
@@ -26,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.ingest_bench import QUERIES, time_query
+from bench.ingest_bench import QUERIES, time_query, warm_queries
 from bench.make_corpus import write
 from ingest.pipeline import IngestOptions, ingest
 from kb.settings import Settings
@@ -103,6 +107,18 @@ def neo4j_server(uri: str, work: Path, pid: int | None) -> Iterator[tuple[str, i
         subprocess.run([str(SERVER), "stop", "--data", str(data)], capture_output=True)
 
 
+def warm_up(store: Neo4jStore, reports: int, work: Path, server_pid: int | None) -> None:
+    """Ingest `reports` generated reports into Neo4j and wipe them again (see above)."""
+    corpus = work / "warm-up.json"
+    write(reports, corpus)
+    server_cpu = cpu_seconds(server_pid) if server_pid else 0.0
+    summary = ingest([corpus], store, IngestOptions())
+    server = f", server CPU {cpu_seconds(server_pid) - server_cpu:.0f} s" if server_pid else ""
+    print(f"neo4j    warm-up: {summary.loaded:,} reports in {summary.seconds:.1f} s = "
+          f"{summary.loaded / summary.seconds:,.0f} reports/s{server} (then wiped)")
+    store.clear()
+
+
 def bench_store(name: str, store: Store, corpus: Path, args: argparse.Namespace,
                 server_pid: int | None = None) -> None:
     options = IngestOptions(batch_size=args.batch_size, workers=args.workers)
@@ -119,8 +135,8 @@ def bench_store(name: str, store: Store, corpus: Path, args: argparse.Namespace,
           f"{numbers['anatomies']:,} anatomies, {numbers['relations']:,} relations); "
           f"CPU: kb {cpu:.0f} s{server}; peak memory of kb and its workers {peak[0]:,.0f} MB; "
           f"load average {os.getloadavg()[0]:.1f}")
+    warm_queries(store, COHORTS, args.warmup_runs)
     for query, where in COHORTS.items():
-        time_query(store, where, 1)  # warm-up: plan compilation, caches
         median, p95, total = time_query(store, where, args.runs)
         print(f"{name:8s} query {query:8s} total={total:6d}  median {median:7.1f} ms  "
               f"p95 {p95:7.1f} ms ({args.runs} runs)")
@@ -139,6 +155,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50, help="timed runs per query")
     parser.add_argument("--stores", nargs="+", choices=("embedded", "neo4j"), default=["embedded", "neo4j"],
                         help="which stores to benchmark (default: both)")
+    parser.add_argument("--warmup-runs", type=int, default=10,
+                        help="untimed runs of every query before any is timed")
+    parser.add_argument("--neo4j-warmup", type=int, default=4000,
+                        help="reports Neo4j loads (and drops) before its timed ingest; 0: none")
     parser.add_argument("--corpus", type=Path, help="an existing RadGraph file to ingest instead of "
                                                     "generating --reports reports")
     args = parser.parse_args()
@@ -160,6 +180,8 @@ def main() -> None:
         with neo4j_server(args.neo4j, work, args.neo4j_pid) as (uri, pid):
             neo4j = Neo4jStore.connect(uri, settings)
             neo4j.clear()
+            if args.neo4j_warmup:
+                warm_up(neo4j, args.neo4j_warmup, work, pid)
             bench_store("neo4j", neo4j, corpus, args, pid)
             neo4j.close()
     finally:
