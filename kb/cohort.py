@@ -211,6 +211,8 @@ def mentions(store: Reader, criteria: list[Criterion]) -> dict[Criterion, Found]
     def rows(query: str, params: dict[str, Any]) -> dict[str, np.ndarray]:
         if not _plain(params):
             return store.read_columns(query, params)
+        if "finding" not in scanned:  # a scan for one finding: every row is this criterion's
+            return scanned
         mine = np.isin(scanned["finding"], _findings_of(params))
         return {name: column[mine] for name, column in scanned.items()}
 

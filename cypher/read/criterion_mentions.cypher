@@ -15,7 +15,10 @@
 //   mention: 15x slower). The `IS NOT NULL` tests are always true (every mention has these properties):
 //   they let Neo4j answer from its index on (finding, study_key, start, end) without
 //   reading the mentions (schema/neo4j); a composite index is used only when every one of
-//   its properties is tested.
+//   its properties is tested. The finding is returned only when there are several (the
+//   shared scan of kb.cohort.mentions tells its rows apart by it): one column fewer to
+//   collect and send (Neo4j, 220,000 reports, normal's 246,827 mentions collected without
+//   it: 125-190 ms against 240-250).
 // Parameters: $finding (an integer) or $findings (list of integers, two or more);
 //   $modifier_0 … $modifier_N (normalised words); $section (string).
 MATCH (o:Observation)
@@ -23,4 +26,5 @@ WHERE o.finding = $finding AND o.study_key IS NOT NULL AND o.start IS NOT NULL A
 WHERE o.finding IN $findings AND o.study_key IS NOT NULL AND o.start IS NOT NULL AND o.`end` IS NOT NULL /* when findings */
 WITH o WHERE $modifier_{i} IN o.modifiers /* each modifier */
 WITH o WHERE o.section = $section /* when section */
-RETURN o.finding AS finding, o.study_key AS study_key, o.start AS start, o.`end` AS `end`
+RETURN o.study_key AS study_key, o.start AS start, o.`end` AS `end` /* when finding */
+RETURN o.finding AS finding, o.study_key AS study_key, o.start AS start, o.`end` AS `end` /* when findings */

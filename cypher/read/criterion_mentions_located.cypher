@@ -9,7 +9,8 @@
 //   `(.* )?(lung|lobe|base)( .*)?`; the phrase must match it whole, in ladybug and Neo4j
 //   alike). A regular expression, not a list lambda: ladybug 0.22 spent 2x as long on
 //   `ANY(x IN $words WHERE …)` (220,000 reports, opacity at left base: 500 vs 241 ms).
-//   Conditions after `WITH`, as in criterion_mentions.
+//   Conditions after `WITH`, as in criterion_mentions; no finding returned (only a shared
+//   scan, never located, needs it).
 // Parameters: $finding or $findings (as criterion_mentions); $located_0 … $located_N
 //   (regular expressions); $modifier_0 … $modifier_N (words); $section (string).
 MATCH (o:Observation)
@@ -19,4 +20,4 @@ UNWIND o.locations AS phrase
 WITH o, phrase WHERE phrase =~ $located_{i} /* each located */
 WITH o, phrase WHERE $modifier_{i} IN o.modifiers /* each modifier */
 WITH o, phrase WHERE o.section = $section /* when section */
-RETURN DISTINCT o.finding AS finding, o.study_key AS study_key, o.start AS start, o.`end` AS `end`
+RETURN DISTINCT o.study_key AS study_key, o.start AS start, o.`end` AS `end`
