@@ -109,6 +109,7 @@ class CachedReader:
 
     def __init__(self, store: Store, ttl_s: float, max_rows: int) -> None:
         self.store = store
+        self.uri = store.uri  # which store's statements kb.cohort sends
         self._memo: Memo[str, Rows] = Memo(ttl_s, max_rows, len)
         self._columns: Memo[str, dict[str, np.ndarray]] = Memo(
             ttl_s, max_rows, lambda columns: max(map(len, columns.values()), default=0))

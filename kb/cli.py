@@ -19,7 +19,7 @@ from ingest.pipeline import IngestOptions, IngestSummary, ingest
 from kb.cohort import CohortPage, explain_cohort, parse_where, select
 from kb.errors import KBError
 from kb.settings import Settings
-from kb.store import Store, open_store
+from kb.store import Store, is_server_uri, open_store
 from kb.store.base import stats as store_stats
 
 app = typer.Typer(help="RadKB: radiology reports in, a graph of findings out, any imaging "
@@ -132,7 +132,7 @@ def query_cmd(
         else:
             cohort = parse_where(where or "")
         if explain:
-            out.print_json(json.dumps(explain_cohort(cohort)))
+            out.print_json(json.dumps(explain_cohort(cohort, is_server_uri(store))))
             return
         kb = _open(store, read_only=True)
         result = select(kb, cohort, limit=limit)

@@ -21,6 +21,7 @@ from kb.errors import QueryError
 from kb.keys import finding_key, study_key
 from kb.records import mention_id
 from kb.schema import Certainty
+from kb.store.base import is_server_uri
 from kb.vocabulary import vocabulary
 
 
@@ -79,16 +80,18 @@ def _validation_message(err: ValidationError) -> str:
 _TAG = re.compile(r"\s*/\* (when|each) (\w+) \*/$")
 
 
-def criterion_queries(c: Criterion) -> list[tuple[str, dict[str, Any]]]:
+def criterion_queries(c: Criterion, neo4j: bool = False) -> list[tuple[str, dict[str, Any]]]:
     """The Cypher and parameters that find the IDs of the mentions meeting one criterion: one
     query per way the observation is written (a derived concept has several). Only the shape
-    of a query depends on the criterion; every value in it is a parameter."""
+    of a query depends on the criterion; every value in it is a parameter. A location is
+    tested one way on the embedded store and another on Neo4j (`neo4j`), with the same
+    answer."""
     vocab = vocabulary()
     groups = vocab.location_groups(c.located_at, c.expand)
     modifiers = tuple(dict.fromkeys(vocab.observation(m) for m in c.modifiers))
     section = c.section.upper() if c.section else None
     certainty = [x.value for x in c.certainty]
-    return [_render(_findings(p.terms, certainty), p.located + groups, modifiers, section)
+    return [_render(_findings(p.terms, certainty), p.located + groups, modifiers, section, neo4j)
             for p in vocab.patterns(c.observation)]
 
 
@@ -97,18 +100,22 @@ def _findings(terms: tuple[str, ...], certainty: list[str]) -> list[int]:
 
 
 def _render(findings: list[int], groups: tuple[tuple[str, ...], ...], modifiers: tuple[str, ...],
-            section: str | None) -> tuple[str, dict[str, Any]]:
+            section: str | None, neo4j: bool = False) -> tuple[str, dict[str, Any]]:
     """A criterion file with the lines its parts need: a line tagged `each <part>` once per
     location group ($located_i) or modifier ($modifier_i), one tagged `when section` if the
     criterion names a section, and of the two finding tests the one that fits: `when finding`
-    (`=`) for a single finding, `when findings` (`IN`) otherwise."""
+    (`=`) for a single finding, `when findings` (`IN`) otherwise. On Neo4j, all the location
+    groups are one regular expression ($located)."""
     one = len(findings) == 1
+    located = ({"located": _one_phrase(groups)} if neo4j and groups else
+               {f"located_{i}": _any_word(g) for i, g in enumerate(groups)})
     params = {"finding": findings[0] if one else None, "findings": None if one else findings,
-              "section": section,
-              **{f"located_{i}": _any_word(g) for i, g in enumerate(groups)},
+              "section": section, **located,
               **{f"modifier_{i}": m for i, m in enumerate(modifiers)}}
     each = {"located": len(groups), "modifier": len(modifiers)}
-    name = "read/criterion_mentions_located" if groups else "read/criterion_mentions"
+    name = "read/criterion_mentions"
+    if groups:
+        name += "_located_neo4j" if neo4j else "_located_embedded"
     lines = []
     for line in statement(name).splitlines():
         tag = _TAG.search(line)
@@ -128,12 +135,24 @@ def _any_word(words: tuple[str, ...]) -> str:
     return "(.* )?(" + "|".join(re.escape(w) for w in words) + ")( .*)?"
 
 
-def explain_cohort(cohort: CohortFilter) -> dict[str, Any]:
-    """The parsed filter and, per criterion, the Cypher and parameters it runs."""
+def _one_phrase(groups: tuple[tuple[str, ...], ...]) -> str:
+    """A regular expression (Java's, read by Neo4j) that a mention's location_text
+    ("|left lung base|right base|") matches, whole, when one of its phrases holds a word of
+    every group, each as a whole word: past any phrases before it (lazily), at the start of
+    that phrase, one lookahead per group."""
+    def holds(words: tuple[str, ...]) -> str:
+        return "(?=(?:[^|]* )?(?:" + "|".join(re.escape(w) for w in words) + ")[ |])"
+
+    return r"(?:\|[^|]*)*?\|" + "".join(holds(g) for g in groups) + ".*"
+
+
+def explain_cohort(cohort: CohortFilter, neo4j: bool = False) -> dict[str, Any]:
+    """The parsed filter and, per criterion, the Cypher and parameters it runs (on Neo4j
+    with `neo4j`, else on the embedded store)."""
     def queries(c: Criterion) -> list[dict[str, Any]]:
         written = vocabulary().patterns(c.observation)
         return [{"terms": list(w.terms), "certainty": [x.value for x in c.certainty],
-                 "cypher": q, "params": p} for w, (q, p) in zip(written, criterion_queries(c))]
+                 "cypher": q, "params": p} for w, (q, p) in zip(written, criterion_queries(c, neo4j))]
 
     return {"filter": cohort.model_dump(mode="json", by_alias=True, exclude_defaults=True),
             "queries": {part: [queries(c) for c in getattr(cohort, field)]
@@ -143,6 +162,8 @@ def explain_cohort(cohort: CohortFilter) -> dict[str, Any]:
 
 class Reader(Protocol):
     """What cohort selection needs from a store."""
+
+    uri: str  # bolt://… or neo4j://… for Neo4j (kb.store.is_server_uri), else a path
 
     def read(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]: ...
 
@@ -203,7 +224,8 @@ def mentions(store: Reader, criteria: list[Criterion]) -> dict[Criterion, Found]
     findings or for twenty costs about the same (35-40 ms over 2.8 million mentions; the rows
     it returns cost extra; one finding, tested with `=`, 8-12 ms), a criterion is often
     written several ways, and a cohort has several criteria."""
-    planned = {c: criterion_queries(c) for c in criteria}
+    neo4j = is_server_uri(store.uri)
+    planned = {c: criterion_queries(c, neo4j) for c in criteria}
     shared = sorted({f for queries in planned.values() for _, params in queries if _plain(params)
                      for f in _findings_of(params)})
     scanned = store.read_columns(*_render(shared, (), (), None)) if shared else {}

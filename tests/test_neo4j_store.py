@@ -14,11 +14,11 @@ import pytest
 
 from bench.make_corpus import write
 from ingest.pipeline import IngestOptions, ingest
-from kb.cohort import Criterion, criterion_queries
+from kb.cohort import Criterion, _one_phrase, criterion_queries, parse_where, select
 from kb.errors import StoreError
 from kb.settings import Settings
 from kb.store.embedded import EmbeddedStore
-from kb.store.neo4j import Neo4jStore
+from kb.store.neo4j import Neo4jStore, location_text
 
 pytestmark = pytest.mark.neo4j
 
@@ -98,7 +98,7 @@ def test_neo4j_schema_and_finding_index(neo4j_store: Neo4jStore, neo4j_uri: str)
         assert {("Study", "study_id"), ("Observation", "id"), ("Anatomy", "id")} <= constraints
         for criterion in (Criterion(observation="effusion"),
                           Criterion(observation="opacity", located_at=("left", "base"))):
-            for query, params in criterion_queries(criterion):
+            for query, params in criterion_queries(criterion, neo4j=True):
                 plan = str(driver.execute_query(f"EXPLAIN {query}", params).summary.plan)
                 # answered from the index: the seek yields what the criterion returns
                 assert "RANGE INDEX o:Observation(finding, study_key, start, end)" in plan, query
@@ -123,3 +123,54 @@ def test_neo4j_collected_reads_answer_as_plain_ones(neo4j_store: Neo4jStore, fil
     nodes = "MATCH (s:Study {study_id: 's1'}) RETURN s"  # nodes come back as property maps
     assert neo4j_store.read(nodes) == neo4j_store.read(nodes)
     assert neo4j_store.read(nodes)[0]["s"]["study_id"] == "s1"
+
+
+@pytest.mark.parametrize("phrases,groups,matches", [
+    (["left lung base"], [("left",), ("base",)], True),
+    (["base of the left lung"], [("left",), ("base",)], True),  # any order
+    (["left pleural", "right base"], [("left",), ("base",)], False),  # one phrase holds them all
+    (["right base", "left base"], [("left",), ("base",)], True),
+    (["cleft base"], [("left",), ("base",)], False), (["left basilar"], [("left",), ("base",)], False),
+    (["left"], [("left",)], True), ([], [("left",)], False),
+    (["left lung"], [("lobe", "base"), ("left",)], False), (["left lobe"], [("lobe", "base"), ("left",)], True),
+    (["mid.lung zone"], [("mid.lung",)], True), (["midxlung"], [("mid.lung",)], False),
+    (["left"], [("left",), ("left",)], True),  # one word may meet two groups
+])
+def test_neo4j_location_text_matches_one_phrase_holding_every_group(
+        neo4j_store: Neo4jStore, phrases: list[str], groups: list[tuple[str, ...]], matches: bool) -> None:
+    """Neo4j's located criteria: one regular expression (kb.cohort._one_phrase) over a
+    mention's joined phrases (location_text), met when one phrase holds a word of every group
+    as a whole word — the embedded store's phrase-by-phrase test, in one string."""
+    [row] = neo4j_store.read("RETURN $text =~ $pattern AS hit",
+                             {"text": location_text(phrases), "pattern": _one_phrase(tuple(groups))})
+    assert row["hit"] is matches
+
+
+LOCATED = [{"observation": "effusion", "locatedAt": ["left", "base"]},
+           {"observation": "effusion", "locatedAt": ["left", "pleural"]},
+           {"observation": "effusion", "locatedAt": ["pleural"], "modifiers": ["small"]},
+           {"observation": "opacity", "locatedAt": ["lung"], "expand": True},
+           {"observation": "opacity", "certainty": ["PRESENT", "UNCERTAIN"], "locatedAt": ["right", "lobe"]},
+           {"allOf": [{"observation": "atelectasis", "locatedAt": ["base"]}],
+            "noneOf": [{"observation": "effusion", "locatedAt": ["right"]}]}]
+
+
+def test_neo4j_located_criteria_answer_as_the_embedded_store_also_on_older_graphs(
+        neo4j_store: Neo4jStore, embedded: EmbeddedStore, files: list[Path]) -> None:
+    """Located cohorts on Neo4j (location_text) give the embedded store's studies and evidence,
+    and so does a graph written before Observations had location_text (the query joins their
+    phrases itself)."""
+    for store in (embedded, neo4j_store):
+        ingest(files, store, IngestOptions(batch_size=50, workers=1))
+
+    def answers(store: Neo4jStore | EmbeddedStore) -> list[tuple]:
+        return [(study.study_id, study.evidence) for where in LOCATED
+                for study in select(store, parse_where(where)).studies]
+
+    expected = answers(embedded)
+    assert len(expected) > 10  # the cases find something (17 studies)
+    assert answers(neo4j_store) == expected
+    with neo4j_store._session() as session:
+        session.run("MATCH (o:Observation) REMOVE o.location_text").consume()
+    assert neo4j_store.read("MATCH (o:Observation) WHERE o.location_text IS NOT NULL RETURN count(o) AS n") == [{"n": 0}]
+    assert answers(neo4j_store) == expected

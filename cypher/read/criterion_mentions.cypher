@@ -5,9 +5,10 @@
 //   mention; with one finding, `= $finding`, which ladybug 0.22 tests inside its scan: 8-12 ms
 //   instead of 35 over 2.8 million mentions; the embedded store writes the integer in as a
 //   literal, and ladybug then reads a mention's other columns only when it passes), every
-//   required modifier term is among its modifiers, and (located variant,
-//   criterion_mentions_located) one located_at head's phrase carries every required location
-//   word. Lines tagged `when <part>` are kept only when the criterion has that part; a line
+//   required modifier term is among its modifiers, and (located variants,
+//   criterion_mentions_located_embedded and _neo4j) one located_at head's phrase carries
+//   every required location word. Lines tagged `when <part>` are kept only when the
+//   criterion has that part; a line
 //   tagged `each modifier` is repeated once per required modifier i ($modifier_i; a plain
 //   `IN` test, not `ALL(x IN $modifiers WHERE …)`: ladybug 0.22's list lambdas took 1.5x as
 //   long). The other conditions come after `WITH`, so that they are tested on the mentions

@@ -6,7 +6,8 @@
 //   every mention, was most of the server's work). CREATE, not MERGE: the same transaction
 //   has just deleted these studies (neo4j_delete_studies), and the uniqueness constraints
 //   still reject a duplicate. Properties are listed; a null property (no subject) is not
-//   stored, and reads return null for it.
+//   stored, and reads return null for it. An Observation's `location_text` is its
+//   `locations` joined (kb.store.neo4j.location_text), what located criteria test on Neo4j.
 // Parameters: $studies — list of maps: the Study properties (kb.tables.STUDY) and
 //   `observations`, `anatomies` (lists of maps with the mention properties:
 //   kb.tables.OBSERVATION, kb.tables.ANATOMY), `located_at`, `suggestive_of`,
@@ -29,8 +30,8 @@ CALL (s, row) {
   CREATE (s)-[:HAS_OBSERVATION]->(o:Observation {
     id: m.id, study_id: m.study_id, subject_id: m.subject_id, text: m.text, term: m.term,
     certainty: m.certainty, start: m.start, `end`: m.`end`, section: m.section,
-    locations: m.locations, modifiers: m.modifiers, finding: m.finding,
-    study_key: m.study_key})
+    locations: m.locations, location_text: m.location_text, modifiers: m.modifiers,
+    finding: m.finding, study_key: m.study_key})
   RETURN collect(o) AS observations
 }
 CALL (s, row) {

@@ -265,6 +265,12 @@ def _statements(t: GraphTables) -> list[tuple[str, dict[str, Any]]]:
 _EDGE_LISTS = {(k.type, k.source.value, k.target.value): k.name for k in EDGE_KINDS}
 
 
+def location_text(phrases: list[str] | None) -> str:
+    """An Observation's location phrases as the one string that Neo4j's located criteria
+    test (read/criterion_mentions_located_neo4j): "|left lung base|right base|", or ""."""
+    return "|" + "|".join(phrases) + "|" if phrases else ""
+
+
 def _subgraphs(t: GraphTables) -> list[dict[str, Any]]:
     """Each study's properties with its mentions and its relationships, these as [from, to]
     positions in the study's mention lists (what write/neo4j_studies takes)."""
@@ -277,6 +283,8 @@ def _subgraphs(t: GraphTables) -> list[dict[str, Any]]:
             mentions = studies[row["study_id"]][key]
             position[row["id"]] = len(mentions)
             mentions.append(row)
+            if key == "observations":
+                row["location_text"] = location_text(row["locations"])
     for edge in t.edges.to_pylist():
         name = _EDGE_LISTS.get((edge["type"], edge["source_type"], edge["target_type"]))
         if name is not None:
