@@ -7,8 +7,9 @@
 //   string, `location_text` ("|left lung base|right base|"; "" without locations), and tests
 //   it with one regular expression, $located (kb.cohort._one_phrase): a phrase that
 //   holds, as whole words, one word of each group (lookaheads, which ladybug's regular
-//   expressions lack). The cohort of opacity at left base (total and a first page) took
-//   353-386 ms instead of 700-816 (medians, bench.query_bench, 220,000 reports). A mention
+//   expressions lack). The cohort of opacity at left base (total and a first page,
+//   bench.query_bench, 220,000 reports ingested with it): median 452-484 ms, p95 632-642,
+//   against 688-816 and 805-850 reading the array. A mention
 //   written by an older RadKB has no location_text: its phrases are joined here instead
 //   (`coalesce` evaluates that only for such a mention), so the answer is the same.
 //   Conditions after `WITH`, as in criterion_mentions; no finding returned (only a shared
