@@ -44,7 +44,7 @@ def time_query(store, where: dict, runs: int) -> tuple[float, float, int]:
 def warm_queries(store, cohorts: dict[str, dict], runs: int) -> None:
     """Run every query `runs` times before any is timed: plans are compiled and caches filled,
     and a Neo4j server's JIT has compiled its read path (on a JVM that has just ingested, the
-    first pass of these queries took twice the server CPU of later ones), as on a store that
+    first pass of these queries took three times the server CPU of later ones), as on a store that
     has been answering queries."""
     for where in cohorts.values():
         time_query(store, where, runs)
