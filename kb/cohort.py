@@ -138,12 +138,13 @@ def _any_word(words: tuple[str, ...]) -> str:
 def _one_phrase(groups: tuple[tuple[str, ...], ...]) -> str:
     """A regular expression (Java's, read by Neo4j) that a mention's location_text
     ("|left lung base|right base|") matches, whole, when one of its phrases holds a word of
-    every group, each as a whole word: past any phrases before it (lazily), at the start of
-    that phrase, one lookahead per group."""
+    every group, each as a whole word: any text, then at the start of that phrase one
+    lookahead per group. (`.*`, not a repeated group that skips phrase by phrase: Java
+    matches a repeated group by recursion, and 10,000 phrases overflowed its stack.)"""
     def holds(words: tuple[str, ...]) -> str:
         return "(?=(?:[^|]* )?(?:" + "|".join(re.escape(w) for w in words) + ")[ |])"
 
-    return r"(?:\|[^|]*)*?\|" + "".join(holds(g) for g in groups) + ".*"
+    return r".*\|" + "".join(holds(g) for g in groups) + ".*"
 
 
 def explain_cohort(cohort: CohortFilter, neo4j: bool = False) -> dict[str, Any]:

@@ -146,6 +146,16 @@ def test_neo4j_location_text_matches_one_phrase_holding_every_group(
     assert row["hit"] is matches
 
 
+def test_neo4j_location_text_of_many_phrases_is_matched(neo4j_store: Neo4jStore) -> None:
+    """A mention located at 20,000 anatomies (a hostile report) is matched like any other:
+    Java matches a repeated group by recursion, which such a string would overflow."""
+    many = ["right upper lobe"] * 20_000
+    for phrases, matches in ((many, False), (many + ["left lung base"], True), (["left base"] + many, True)):
+        [row] = neo4j_store.read("RETURN $text =~ $pattern AS hit",
+                                 {"text": location_text(phrases), "pattern": _one_phrase((("left",), ("base",)))})
+        assert row["hit"] is matches
+
+
 LOCATED = [{"observation": "effusion", "locatedAt": ["left", "base"]},
            {"observation": "effusion", "locatedAt": ["left", "pleural"]},
            {"observation": "effusion", "locatedAt": ["pleural"], "modifiers": ["small"]},
