@@ -141,9 +141,7 @@ def test_neo4j_location_text_matches_one_phrase_holding_every_group(
     """Neo4j's located criteria: one regular expression (kb.cohort._one_phrase) over a
     mention's joined phrases (location_text), met when one phrase holds a word of every group
     as a whole word — the embedded store's phrase-by-phrase test, in one string."""
-    [row] = neo4j_store.read("RETURN $text =~ $pattern AS hit",
-                             {"text": location_text(phrases), "pattern": _one_phrase(tuple(groups))})
-    assert row["hit"] is matches
+    assert _location_hit(neo4j_store, phrases, tuple(groups)) is matches
 
 
 def test_neo4j_location_text_of_many_phrases_is_matched(neo4j_store: Neo4jStore) -> None:
@@ -151,9 +149,14 @@ def test_neo4j_location_text_of_many_phrases_is_matched(neo4j_store: Neo4jStore)
     Java matches a repeated group by recursion, which such a string would overflow."""
     many = ["right upper lobe"] * 20_000
     for phrases, matches in ((many, False), (many + ["left lung base"], True), (["left base"] + many, True)):
-        [row] = neo4j_store.read("RETURN $text =~ $pattern AS hit",
-                                 {"text": location_text(phrases), "pattern": _one_phrase((("left",), ("base",)))})
-        assert row["hit"] is matches
+        assert _location_hit(neo4j_store, phrases, (("left",), ("base",))) is matches
+
+
+def _location_hit(store: Neo4jStore, phrases: list[str], groups: tuple[tuple[str, ...], ...]) -> bool:
+    """Whether Neo4j matches the location_text of these phrases against these groups' expression."""
+    [row] = store.read("RETURN $text =~ $pattern AS hit",
+                       {"text": location_text(phrases), "pattern": _one_phrase(groups)})
+    return row["hit"]
 
 
 LOCATED = [{"observation": "effusion", "locatedAt": ["left", "base"]},
