@@ -2,7 +2,9 @@
 
 Stages are plain functions over batches. Reading is streamed (a 220k-report release never sits
 in memory); parsing and building graph records, the CPU-bound part, runs in worker processes
-with a bounded number of batches in flight; the store writes each batch in order.
+with a bounded number of batches in flight; the store writes each batch in order (an empty
+embedded store holds a first load's batches back and takes them in at the end, while the
+summary says `storing`: Store.bulk_load).
 
 Each report is checked on its own: with `on_error="skip"` a malformed one goes to the failures
 log and the rest of the batch goes through; with `"raise"` the first one stops the job before
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -34,8 +37,8 @@ from kb.radgraph import parse_report
 from kb.records import Provenance, build_records
 from kb.report import Report
 from kb.store.base import Store
-from kb.vocabulary import vocabulary
 from kb.tables import GRAPH_VERSION, GraphTables, to_tables
+from kb.vocabulary import vocabulary
 
 if TYPE_CHECKING:
     from kb.extractor.extract import Extractor
@@ -54,6 +57,7 @@ class IngestSummary:
     seconds: float = 0.0
     bytes_read: int = 0
     bytes_total: int = 0
+    storing: bool = False  # every report read; the store is taking in what it held back
 
     @property
     def studies(self) -> int:
@@ -135,16 +139,21 @@ def ingest(paths: Iterable[str | Path], store: Store, options: IngestOptions,
     ingested_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     paths = [Path(p) for p in paths]
     summary.bytes_total = sum(p.stat().st_size for p in paths if not is_raw(p))
-    with _executor(options.workers, summary.bytes_total) as pool:
-        for path in paths:
-            if is_raw(path):
-                job.extractor = job.extractor or load_extractor(options.model, options.device)
-                job.run_raw(path, Provenance(source=options.source or path.name, ingested_at=ingested_at,
-                                             extractor=job.extractor.name,
-                                             extractor_version=job.extractor.version))
-                continue
-            provenance = Provenance(source=options.source or path.name, ingested_at=ingested_at)
-            job.run(path, pool, provenance)
+    with store.bulk_load():  # ends after the pool has: its workers' memory is given back first
+        with _executor(options.workers, summary.bytes_total) as pool:
+            for path in paths:
+                if is_raw(path):
+                    job.extractor = job.extractor or load_extractor(options.model, options.device)
+                    job.run_raw(path, Provenance(source=options.source or path.name, ingested_at=ingested_at,
+                                                 extractor=job.extractor.name,
+                                                 extractor_version=job.extractor.version))
+                    continue
+                provenance = Provenance(source=options.source or path.name, ingested_at=ingested_at)
+                job.run(path, pool, provenance)
+        summary.storing = True
+        if progress:
+            progress(summary)
+    summary.storing = False
     summary.seconds = time.perf_counter() - job.started
     return summary
 
@@ -180,8 +189,16 @@ class _Job:
         pending: deque[Future[None]] = deque()
         window = max(2, getattr(pool, "_max_workers", 1) + 1)
         with open(path, "rb") as fp, ThreadPoolExecutor(1, thread_name_prefix="kb-write") as writer:
+            failed = threading.Event()
+
             def write(built: Future[Built], position: int) -> None:
-                self._write(built.result(), position)
+                if failed.is_set():  # an earlier write failed: its error stops the job
+                    return
+                try:
+                    self._write(built.result(), position)
+                except BaseException:
+                    failed.set()
+                    raise
 
             batches = _batches(iter_entry_texts(fp, path), self.options.batch_size)
             broken: InputError | None = None  # the file itself is broken (truncated, not JSON)

@@ -92,7 +92,7 @@ def ingest_cmd(
 
 def _ingest_with_progress(paths: list[Path], kb: Store, options: IngestOptions,
                           log: FailureLog) -> IngestSummary:
-    columns = (TextColumn("[bold]ingest"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                TextColumn("{task.fields[studies]:,} studies"), TextColumn("{task.fields[rate]}"),
                TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False, disable=not err.is_terminal) as bar:
@@ -101,7 +101,8 @@ def _ingest_with_progress(paths: list[Path], kb: Store, options: IngestOptions,
         def show(s: IngestSummary) -> None:
             rate = f"{s.studies / s.seconds:,.0f} studies/s" if s.seconds else ""
             bar.update(task, total=s.bytes_total or None, completed=s.bytes_read,
-                       studies=s.studies, rate=rate)
+                       studies=s.studies, rate=rate,
+                       description="storing" if s.storing else "ingest")
 
         summary = ingest(paths, kb, options, log, show)
         show(summary)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import numpy as np
@@ -22,6 +23,10 @@ class Store(Protocol):
 
     def write(self, tables: GraphTables) -> None:
         """Store a batch's study subgraphs, replacing any earlier version of those studies."""
+
+    def bulk_load(self) -> AbstractContextManager[None]:
+        """A block of writes that the store may hold back and store together when it ends
+        (the embedded store does when it is empty; Neo4j stores each write as it comes)."""
 
     def read(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run a read-only Cypher query; rows as dicts keyed by the RETURN names."""

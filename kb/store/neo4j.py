@@ -21,7 +21,7 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -115,6 +115,9 @@ class Neo4jStore:
                 for transaction in running:
                     transaction.cancel()
                 raise
+
+    def bulk_load(self) -> AbstractContextManager[None]:
+        return nullcontext()  # each write is stored as it comes
 
     def _write_part(self, part: GraphTables) -> None:
         work = _statements(part)
