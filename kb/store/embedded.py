@@ -220,13 +220,15 @@ class _Staged:
         for part in folder.glob("*.part"):  # cut short by a kill
             shutil.rmtree(part)
         self._batches = sorted(folder.glob("b*"))
+        self._next = int(self._batches[-1].name[1:]) + 1 if self._batches else 0  # the next batch's number
         self.studies: dict[str, str] = {}  # study ID → fingerprint
         for batch in self._batches:
             rows = pq.read_table(batch / _file_name(0), columns=["study_id", "fingerprint"])
             self.studies.update(zip(*(rows.column(c).to_pylist() for c in rows.column_names)))
 
     def add(self, tables: GraphTables) -> None:
-        batch = self.folder / f"b{len(self._batches):06d}"
+        batch = self.folder / f"b{self._next:06d}"
+        self._next += 1
         part = batch.with_suffix(".part")
         part.mkdir()
         _parquet_files(tables, part)
