@@ -149,3 +149,20 @@ def test_embedded_store_failed_copy_names_the_staged_folder_and_keeps_the_store(
     assert _counts(store)["studies"] == 0  # the store itself was not touched
     assert _staged(path) == ["b000000", "b000001", "b000002", "store"]
     store.close()
+
+
+def test_embedded_store_interrupted_first_load_is_pointed_out_by_the_cli(tmp_path: Path, corpus_file: Path) -> None:
+    from tests.test_cli import kb
+
+    path = tmp_path / "kb-store"
+    store = EmbeddedStore(path)
+    with pytest.raises(_Stop):
+        _ingest(store, corpus_file, _stop_after(1))
+    store.close()
+    stats = kb("stats", "--store", str(path), "--format", "json")
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["studies"] == 0
+    assert "is empty: a first load into it was interrupted" in " ".join(stats.stderr.split())
+    assert kb("ingest", str(corpus_file), "--store", str(path)).returncode == 0
+    stats = kb("stats", "--store", str(path), "--format", "json")
+    assert json.loads(stats.stdout)["studies"] == 5 and "interrupted" not in stats.stderr
