@@ -17,7 +17,6 @@ from rich.table import Table
 from ingest.failures import FailureLog
 from ingest.pipeline import IngestOptions, IngestSummary, ingest
 from kb.cohort import CohortPage, explain_cohort, parse_where, select
-from kb.cypher import statement
 from kb.errors import KBError
 from kb.settings import Settings
 from kb.store import Store, is_server_uri, open_store
@@ -37,11 +36,14 @@ FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, json or c
 
 def _open(uri: str, read_only: bool = False) -> Store:
     store = open_store(uri, read_only=read_only, settings=Settings())
-    staged = Path(f"{uri}.staged")
-    if read_only and not is_server_uri(uri) and staged.is_dir() and not store.read(statement("read/any_study")):
-        err.print(f"[yellow]note:[/yellow] {escape(uri)} is empty: a first load into it was interrupted and "
-                  f"its batches wait in {escape(str(staged))}; run the same `kb ingest` again to store them",
-                  highlight=False)
+    if read_only and not is_server_uri(uri):
+        from kb.store.embedded import EmbeddedStore  # imported by open_store already
+
+        staged = store.interrupted_load() if isinstance(store, EmbeddedStore) else None
+        if staged:
+            err.print(f"[yellow]note:[/yellow] {escape(uri)} is empty: a first load into it was interrupted "
+                      f"and its batches wait in {escape(str(staged))}; run the same `kb ingest` again to "
+                      "store them", highlight=False)
     return store
 
 
@@ -183,6 +185,7 @@ def terms_cmd(
 ) -> None:
     """The vocabulary in use: canonical terms with the number of studies mentioning each, and
     the spellings that the vocabulary maps to them."""
+    from kb.cypher import statement
     from kb.terms import normalize_term
     from kb.vocabulary import vocabulary
 

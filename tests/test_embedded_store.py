@@ -44,6 +44,15 @@ def _ingest(store: EmbeddedStore, path: Path, progress=None) -> IngestSummary:
     return ingest([path], store, IngestOptions(batch_size=2, workers=1), progress=progress)
 
 
+def _interrupted(tmp_path: Path, corpus_file: Path, batches: int) -> tuple[Path, EmbeddedStore]:
+    """A store (still open) whose first load of corpus_file stopped after `batches` batches."""
+    path = tmp_path / "kb-store"
+    store = EmbeddedStore(path)
+    with pytest.raises(_Stop):
+        _ingest(store, corpus_file, _stop_after(batches))
+    return path, store
+
+
 def test_embedded_store_first_load_is_staged_then_copied_in_whole(tmp_path: Path, corpus_file: Path) -> None:
     path = tmp_path / "it's a store"  # the staged files' paths are quoted in the COPY
     store = EmbeddedStore(path)
@@ -66,10 +75,7 @@ def test_embedded_store_first_load_is_staged_then_copied_in_whole(tmp_path: Path
 
 def test_embedded_store_interrupted_first_load_resumes_from_staged_batches(
         tmp_path: Path, corpus_file: Path) -> None:
-    path = tmp_path / "kb-store"
-    store = EmbeddedStore(path)
-    with pytest.raises(_Stop):
-        _ingest(store, corpus_file, _stop_after(2))
+    path, store = _interrupted(tmp_path, corpus_file, 2)
     assert _counts(store)["studies"] == 0  # interrupted: nothing copied in, the batches kept
     assert _staged(path) == ["b000000", "b000001"]
     store.close()
@@ -85,10 +91,7 @@ def test_embedded_store_interrupted_first_load_resumes_from_staged_batches(
 
 
 def test_embedded_store_staged_study_changed_before_resume_is_replaced(tmp_path: Path, corpus_file: Path) -> None:
-    path = tmp_path / "kb-store"
-    store = EmbeddedStore(path)
-    with pytest.raises(_Stop):
-        _ingest(store, corpus_file, _stop_after(1))  # s1 and s2 staged
+    path, store = _interrupted(tmp_path, corpus_file, 1)  # s1 and s2 staged
     changed = corpus()
     changed["s1"]["entities"]["5"]["label"] = "OBS-DP"
     del changed["s1"]["entities"]["1"]
@@ -117,10 +120,7 @@ def test_embedded_store_load_stopped_by_a_bad_report_keeps_the_batches_before(tm
 
 
 def test_embedded_store_staged_batches_of_a_deleted_store_are_dropped(tmp_path: Path, corpus_file: Path) -> None:
-    path = tmp_path / "kb-store"
-    store = EmbeddedStore(path)
-    with pytest.raises(_Stop):
-        _ingest(store, corpus_file, _stop_after(2))
+    path, store = _interrupted(tmp_path, corpus_file, 2)
     store.close()
     for file in tmp_path.glob("kb-store*"):
         if file.is_file():
@@ -138,10 +138,7 @@ def test_embedded_store_failed_copy_names_the_staged_folder_and_keeps_the_store(
         tmp_path: Path, corpus_file: Path) -> None:
     from kb.errors import StoreError
 
-    path = tmp_path / "kb-store"
-    store = EmbeddedStore(path)
-    with pytest.raises(_Stop):
-        _ingest(store, corpus_file, _stop_after(1))
+    path, store = _interrupted(tmp_path, corpus_file, 1)
     (Path(f"{path}.staged") / "b000000" / "1-Observation.parquet").write_bytes(b"not parquet")
     with pytest.raises(StoreError, match=r"copying 5 staged studies from .*kb-store\.staged failed: .*"
                                          r"to start over, delete that folder"):
@@ -154,10 +151,7 @@ def test_embedded_store_failed_copy_names_the_staged_folder_and_keeps_the_store(
 def test_embedded_store_interrupted_first_load_is_pointed_out_by_the_cli(tmp_path: Path, corpus_file: Path) -> None:
     from tests.test_cli import kb
 
-    path = tmp_path / "kb-store"
-    store = EmbeddedStore(path)
-    with pytest.raises(_Stop):
-        _ingest(store, corpus_file, _stop_after(1))
+    path, store = _interrupted(tmp_path, corpus_file, 1)
     store.close()
     stats = kb("stats", "--store", str(path), "--format", "json")
     assert stats.returncode == 0, stats.stderr

@@ -110,7 +110,7 @@ class EmbeddedStore:
         before a bad report stays, as batch by batch); a KeyboardInterrupt or SystemExit
         leaves them staged for the next ingest. Into a store that holds studies, writes go in
         batch by batch."""
-        if self.read(statement("read/any_study")):
+        if not self._is_empty():
             shutil.rmtree(self._staging, ignore_errors=True)  # left by a load that had committed
             yield
             return
@@ -124,6 +124,14 @@ class EmbeddedStore:
             self._staged = None  # its batches stay staged
             raise
         self._copy_staged()
+
+    def interrupted_load(self) -> Path | None:
+        """The folder where the batches of an interrupted first load wait, while the store is
+        empty (the next ingest into it resumes them); None when there is none."""
+        return self._staging if self._staging.is_dir() and self._is_empty() else None
+
+    def _is_empty(self) -> bool:
+        return not self.read(statement("read/any_study"))
 
     def write(self, tables: GraphTables) -> None:
         if not tables.studies.num_rows:
