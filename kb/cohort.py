@@ -104,11 +104,11 @@ def _render(findings: list[int], groups: tuple[tuple[str, ...], ...], modifiers:
     """A criterion file with the lines its parts need: a line tagged `each <part>` once per
     location group ($located_i) or modifier ($modifier_i), one tagged `when section` if the
     criterion names a section, and of the two finding tests the one that fits: `when finding`
-    (`=`) for a single finding, `when findings` (`IN`) otherwise. On Neo4j, all the location
-    groups are one regular expression ($located)."""
+    (`=`) for a single finding, `when findings` (`IN`) otherwise, and on Neo4j (`neo4j`) the
+    lines tagged `when neo4j`. A location group is a regular expression on the embedded store
+    and a list of space-padded words on Neo4j: each store's fastest test of the same thing."""
     one = len(findings) == 1
-    located = ({"located": _one_phrase(groups)} if neo4j and groups else
-               {f"located_{i}": _any_word(g) for i, g in enumerate(groups)})
+    located = {f"located_{i}": _padded(g) if neo4j else _any_word(g) for i, g in enumerate(groups)}
     params = {"finding": findings[0] if one else None, "findings": None if one else findings,
               "section": section, **located,
               **{f"modifier_{i}": m for i, m in enumerate(modifiers)}}
@@ -124,27 +124,22 @@ def _render(findings: list[int], groups: tuple[tuple[str, ...], ...], modifiers:
             lines.append(body)
         elif tag.group(1) == "each":
             lines += [body.replace("{i}", str(i)) for i in range(each[tag.group(2)])]
-        elif params[tag.group(2)] is not None:
+        elif (neo4j if tag.group(2) == "neo4j" else params[tag.group(2)] is not None):
             lines.append(body)
     return "\n".join(lines), {k: v for k, v in params.items() if v is not None}  # "" is a value
 
 
 def _any_word(words: tuple[str, ...]) -> str:
     """A regular expression that a space-separated phrase matches, whole, when one of its
-    words is one of these (read the same way by Neo4j and ladybug)."""
+    words is one of these (the embedded store's test of a location group)."""
     return "(.* )?(" + "|".join(re.escape(w) for w in words) + ")( .*)?"
 
 
-def _one_phrase(groups: tuple[tuple[str, ...], ...]) -> str:
-    """A regular expression (Java's, read by Neo4j) that a mention's location_text
-    ("|left lung base|right base|") matches, whole, when one of its phrases holds a word of
-    every group, each as a whole word: any text, then at the start of that phrase one
-    lookahead per group. (`.*`, not a repeated group that skips phrase by phrase: Java
-    matches a repeated group by recursion, and 10,000 phrases overflowed its stack.)"""
-    def holds(words: tuple[str, ...]) -> str:
-        return "(?=(?:[^|]* )?(?:" + "|".join(re.escape(w) for w in words) + ")[ |])"
-
-    return r".*\|" + "".join(holds(g) for g in groups) + ".*"
+def _padded(words: tuple[str, ...]) -> list[str]:
+    """The words with a space on each side: a space-separated phrase, padded the same way,
+    contains one of them when one of its words is one of these (Neo4j's test of a location
+    group, the same as _any_word's)."""
+    return [f" {w} " for w in words]
 
 
 def explain_cohort(cohort: CohortFilter, neo4j: bool = False) -> dict[str, Any]:
@@ -229,7 +224,7 @@ def mentions(store: Reader, criteria: list[Criterion]) -> dict[Criterion, Found]
     planned = {c: criterion_queries(c, neo4j) for c in criteria}
     shared = sorted({f for queries in planned.values() for _, params in queries if _plain(params)
                      for f in _findings_of(params)})
-    scanned = store.read_columns(*_render(shared, (), (), None)) if shared else {}
+    scanned = store.read_columns(*_render(shared, (), (), None, neo4j)) if shared else {}
 
     def rows(query: str, params: dict[str, Any]) -> dict[str, np.ndarray]:
         if not _plain(params):

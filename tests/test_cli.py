@@ -131,7 +131,7 @@ def test_cli_query_phrase_and_explain(loaded: str) -> None:
     explained = json.loads(kb("query", "effusion without pneumothorax", "--explain").stdout)
     assert explained["filter"] == {"allOf": [{"observation": "effusion"}], "noneOf": [{"observation": "pneumothorax"}]}
     first = explained["queries"]["allOf"][0][0]
-    assert "$finding " in first["cypher"] and first["terms"] == ["effusion"]
+    assert "o.finding = $finding\n" in first["cypher"] and first["terms"] == ["effusion"]
     assert first["params"]["finding"] == finding_key("effusion", "PRESENT")
     bad = kb("query", "--store", loaded, "located at left base")
     assert bad.returncode == 1 and "no observation in 'located at left base'" in bad.stderr

@@ -21,7 +21,7 @@ from kb.cohort import _TAG, parse_where, select  # _TAG: the line tags _render r
 from kb.cypher import statements
 from kb.keys import study_key
 from kb.settings import Settings
-from kb.store.neo4j import Neo4jStore
+from kb.store.neo4j import CRITERION_INDEX, Neo4jStore
 from tests.corpus import corpus
 
 pytestmark = pytest.mark.neo4j
@@ -82,7 +82,9 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_neo4j_every_cypher_file_runs(neo4j_uri: str, sent: list[str], corpus_file: Path,
                                       tmp_path: Path) -> None:
-    store = Neo4jStore.connect(neo4j_uri, Settings())  # schema
+    with neo4j.GraphDatabase.driver(neo4j_uri, auth=("neo4j", Settings().neo4j_password)) as driver:
+        driver.execute_query(f"DROP INDEX {CRITERION_INDEX} IF EXISTS")  # as an older RadKB left it
+    store = Neo4jStore.connect(neo4j_uri, Settings())  # schema, after readying the graph for it
     store.clear()
     ingest([corpus_file], store, IngestOptions(batch_size=2, workers=1))  # writes
     changed = corpus()

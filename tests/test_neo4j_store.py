@@ -14,11 +14,11 @@ import pytest
 
 from bench.make_corpus import write
 from ingest.pipeline import IngestOptions, ingest
-from kb.cohort import Criterion, _one_phrase, criterion_queries, parse_where, select
+from kb.cohort import Criterion, _render, criterion_queries, parse_where, select
 from kb.errors import StoreError
 from kb.settings import Settings
 from kb.store.embedded import EmbeddedStore
-from kb.store.neo4j import Neo4jStore, location_text
+from kb.store.neo4j import CRITERION_INDEX, LONG_LOCATIONS, Neo4jStore, location_text
 
 pytestmark = pytest.mark.neo4j
 
@@ -100,8 +100,8 @@ def test_neo4j_schema_and_finding_index(neo4j_store: Neo4jStore, neo4j_uri: str)
                           Criterion(observation="opacity", located_at=("left", "base"))):
             for query, params in criterion_queries(criterion, neo4j=True):
                 plan = str(driver.execute_query(f"EXPLAIN {query}", params).summary.plan)
-                # answered from the index: the seek yields what the criterion returns
-                assert "RANGE INDEX o:Observation(finding, study_key, start, end)" in plan, query
+                # answered from the index: the seek yields what the criterion tests and returns
+                assert "RANGE INDEX o:Observation(finding, location_text, study_key, start, end)" in plan, query
                 assert "cache[o.study_key], cache[o.start], cache[o.end]" in plan, query
 
 
@@ -138,25 +138,28 @@ def test_neo4j_collected_reads_answer_as_plain_ones(neo4j_store: Neo4jStore, fil
 ])
 def test_neo4j_location_text_matches_one_phrase_holding_every_group(
         neo4j_store: Neo4jStore, phrases: list[str], groups: list[tuple[str, ...]], matches: bool) -> None:
-    """Neo4j's located criteria: one regular expression (kb.cohort._one_phrase) over a
-    mention's joined phrases (location_text), met when one phrase holds a word of every group
-    as a whole word — the embedded store's phrase-by-phrase test, in one string."""
+    """Neo4j's located criteria (read/criterion_mentions_located_neo4j, over a mention's
+    joined phrases, location_text): met when one phrase holds a word of every group as a
+    whole word — the embedded store's phrase-by-phrase test."""
     assert _location_hit(neo4j_store, phrases, tuple(groups)) is matches
 
 
 def test_neo4j_location_text_of_many_phrases_is_matched(neo4j_store: Neo4jStore) -> None:
     """A mention located at 20,000 anatomies (a hostile report) is matched like any other:
-    Java matches a repeated group by recursion, which such a string would overflow."""
+    its phrases, too long for an index entry, are tested from its `locations` instead."""
     many = ["right upper lobe"] * 20_000
+    assert location_text(many) == LONG_LOCATIONS
     for phrases, matches in ((many, False), (many + ["left lung base"], True), (["left base"] + many, True)):
         assert _location_hit(neo4j_store, phrases, (("left",), ("base",))) is matches
 
 
 def _location_hit(store: Neo4jStore, phrases: list[str], groups: tuple[tuple[str, ...], ...]) -> bool:
-    """Whether Neo4j matches the location_text of these phrases against these groups' expression."""
-    [row] = store.read("RETURN $text =~ $pattern AS hit",
-                       {"text": location_text(phrases), "pattern": _one_phrase(groups)})
-    return row["hit"]
+    """Whether the located criterion that Neo4j runs finds a mention located at these phrases."""
+    store.clear()
+    with store._session() as session:
+        session.run("CREATE (:Observation {finding: 1, study_key: 2, start: 3, `end`: 4, locations: $phrases, "
+                    "location_text: $text})", phrases=phrases, text=location_text(phrases)).consume()
+    return bool(store.read(*_render([1], groups, (), None, neo4j=True)))
 
 
 LOCATED = [{"observation": "effusion", "locatedAt": ["left", "base"]},
@@ -169,10 +172,11 @@ LOCATED = [{"observation": "effusion", "locatedAt": ["left", "base"]},
 
 
 def test_neo4j_located_criteria_answer_as_the_embedded_store_also_on_older_graphs(
-        neo4j_store: Neo4jStore, embedded: EmbeddedStore, files: list[Path]) -> None:
+        neo4j_store: Neo4jStore, embedded: EmbeddedStore, files: list[Path], neo4j_uri: str) -> None:
     """Located cohorts on Neo4j (location_text) give the embedded store's studies and evidence,
-    and so does a graph written before Observations had location_text (the query joins their
-    phrases itself)."""
+    and so does a graph written by an older RadKB (no location_text, or one too long for an
+    index entry, and not the criterion index) once kb has opened it for writing; opened
+    read-only before that, it is refused with what to run."""
     for store in (embedded, neo4j_store):
         ingest(files, store, IngestOptions(batch_size=50, workers=1))
 
@@ -184,6 +188,14 @@ def test_neo4j_located_criteria_answer_as_the_embedded_store_also_on_older_graph
     assert len(expected) > 10  # the cases find something (17 studies)
     assert answers(neo4j_store) == expected
     with neo4j_store._session() as session:
+        session.run(f"DROP INDEX {CRITERION_INDEX}").consume()
         session.run("MATCH (o:Observation) REMOVE o.location_text").consume()
-    assert neo4j_store.read("MATCH (o:Observation) WHERE o.location_text IS NOT NULL RETURN count(o) AS n") == [{"n": 0}]
+        session.run("MATCH (o:Observation) WITH o LIMIT 1 SET o.location_text = $long",
+                    long="|" + "right upper lobe|" * 500).consume()  # 8.5 KB: no index could hold it
+    with pytest.raises(StoreError, match="older RadKB.*run `kb ingest` into it once"):
+        Neo4jStore.connect(neo4j_uri, Settings(), read_only=True)
+    Neo4jStore.connect(neo4j_uri, Settings()).close()  # for writing: upgrades the graph
+    assert neo4j_store.read("MATCH (o:Observation) WHERE o.location_text IS NULL RETURN count(o) AS n") == [{"n": 0}]
+    assert neo4j_store.read("SHOW INDEXES YIELD name, state WHERE name = $name RETURN state",
+                            {"name": CRITERION_INDEX}) == [{"state": "ONLINE"}]
     assert answers(neo4j_store) == expected

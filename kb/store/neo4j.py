@@ -39,6 +39,7 @@ from kb.tables import EDGE_KINDS, GraphTables
 # Python would print those to stderr. The outcome reaches the user as one StoreError line.
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
+CRITERION_INDEX = "observation_finding_location"  # schema/neo4j; cohort criteria read it
 RETRY_S = 60.0  # how long managed transactions retry a lost server before giving up
 CONNECT_TIMEOUT_S = 10.0
 
@@ -74,6 +75,8 @@ class Neo4jStore:
                 driver.verify_connectivity()
             if not read_only:
                 store._create_schema()
+            else:
+                store._check_index()
         except BaseException:
             driver.close()
             raise
@@ -141,9 +144,25 @@ class Neo4jStore:
 
     def _create_schema(self) -> None:
         with self._errors("creating the schema"), self._session() as session:
+            if CRITERION_INDEX not in self._indexes():  # a new store, or written by an older RadKB
+                session.run(statement("write/neo4j_location_text"),
+                            {"max": LOCATION_TEXT_MAX, "long": LONG_LOCATIONS}).consume()
             for query in statements("schema/neo4j"):
                 session.run(query).consume()
             session.run("CALL db.awaitIndexes(300)").consume()
+
+    def _indexes(self) -> set[str]:
+        return {row["name"] for row in self.read(statement("schema/neo4j_indexes"))}
+
+    def _check_index(self) -> None:
+        """Opened read-only, a store written by an older RadKB (studies, but not the index
+        that cohort criteria read) cannot be upgraded here: say what to run."""
+        with self._errors("connecting"):
+            if CRITERION_INDEX in self._indexes() or not self.read(statement("read/any_study")):
+                return
+        raise StoreError(f"{self.uri} was written by an older RadKB and lacks the index that cohort "
+                         f"queries read ({CRITERION_INDEX}): run `kb ingest` into it once (your last "
+                         "ingest again will do: unchanged studies are skipped), which adds it")
 
     def _session(self, read: bool = False) -> Any:
         if read:
@@ -198,8 +217,9 @@ def _one_line(text: str) -> str:
 # `MATCH … RETURN` without ORDER BY (cohort criteria, the study list) comes back as ONE record
 # holding a list of rows: `CALL () { <query> } RETURN collect([<columns>])`, which the driver
 # decodes in one go (measured: 7x less client CPU on a 30,000-row cohort). The first read of a
-# query text runs it as written and learns its columns; later reads of it are collected.
-_UNSAFE = re.compile(r"\b(ORDER\s+BY|UNION|CALL|USE|LOAD|FOREACH|CREATE|MERGE|DELETE|SET|REMOVE|"
+# query text runs it as written and learns its columns; later reads of it are collected. The
+# rows of a `UNION ALL` (a located criterion's two parts) are collected alike.
+_UNSAFE = re.compile(r"\b(ORDER\s+BY|UNION(?!\s+ALL\b)|CALL|USE|LOAD|FOREACH|CREATE|MERGE|DELETE|SET|REMOVE|"
                      r"EXPLAIN|PROFILE|SHOW)\b", re.IGNORECASE)
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
@@ -268,10 +288,20 @@ def _statements(t: GraphTables) -> list[tuple[str, dict[str, Any]]]:
 _EDGE_LISTS = {(k.type, k.source.value, k.target.value): k.name for k in EDGE_KINDS}
 
 
+# An index entry holds at most ~8 KB (Neo4j's range index key limit; a longer value fails the
+# transaction, or the index's population). LOCATION_TEXT_MAX characters take at most 4x as
+# many bytes in UTF-8; a mention with longer phrases joined (a hostile report) gets LONG_LOCATIONS, and
+# located criteria test its `locations` array instead.
+LOCATION_TEXT_MAX = 1500
+LONG_LOCATIONS = "*"
+
+
 def location_text(phrases: list[str] | None) -> str:
     """An Observation's location phrases as the one string that Neo4j's located criteria
-    test (read/criterion_mentions_located_neo4j): "|left lung base|right base|", or ""."""
-    return "|" + "|".join(phrases) + "|" if phrases else ""
+    test (read/criterion_mentions_located_neo4j): "|left lung base|right base|", "" without
+    phrases, LONG_LOCATIONS when longer than LOCATION_TEXT_MAX."""
+    text = "|" + "|".join(phrases) + "|" if phrases else ""
+    return text if len(text) <= LOCATION_TEXT_MAX else LONG_LOCATIONS
 
 
 def _subgraphs(t: GraphTables) -> list[dict[str, Any]]:
