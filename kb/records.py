@@ -85,9 +85,27 @@ class Provenance:
     ingested_at: str = ""
 
 
+# Neo4j indexes study IDs (in mention IDs too) and entity terms, and an index entry holds
+# ~8 KB: a longer value fails the whole transaction it is written in. Both stores reject a
+# report that exceeds these (4 bytes a character at most), alone, at any size of batch.
+MAX_ID_CHARS = 1000
+MAX_ENTITY_CHARS = 1000  # a RadGraph entity is a word or a short phrase
+
+
+def _check_sizes(report: Report) -> None:
+    if len(report.study_id) > MAX_ID_CHARS:
+        raise ReportError(report.key, f"the study ID is {len(report.study_id):,} characters long; "
+                                      f"at most {MAX_ID_CHARS:,}")
+    for e in report.entities:
+        if len(e.text) > MAX_ENTITY_CHARS:
+            raise ReportError(report.key, f"entity {e.id!r} is {len(e.text):,} characters long; at most "
+                                          f"{MAX_ENTITY_CHARS:,} (an entity is a word or a short phrase)")
+
+
 def build_records(report: Report, provenance: Provenance, fingerprint: str = "") -> GraphRecords:
     """The study subgraph of one report; rejects reports whose graph the stores cannot hold.
     `fingerprint` identifies the input the report came from (see `ingest.pipeline`)."""
+    _check_sizes(report)
     study_id, subject_id = report.study_id, report.subject_id
     key = study_key(study_id)
     by_id = {e.id: e for e in report.entities}

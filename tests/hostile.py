@@ -10,7 +10,8 @@ What each case must give: a report whose bytes are not UTF-8, or whose JSON is b
 it, is rejected alone and the reports after it load; control characters (escaped, or raw
 inside a string) load as they are; relation cycles load (the schema allows them) but a
 self-loop is rejected; a study met twice with different text keeps the first; a 1 MB report
-and a 10,000-entity report load; the truncated end is one failure naming the file.
+a 10,000-entity report and a finding located at 2,000 anatomies load, an entity or a study ID
+longer than 1,000 characters is rejected; the truncated end is one failure naming the file.
 """
 
 from __future__ import annotations
@@ -142,6 +143,17 @@ def _extremes(h: Hostile) -> None:
         words += [f"opacity{i}", f"lobe{i}"]
         specs += [(2 * i, "OBS-DP", [("located_at", 2 * i + 1)]), (2 * i + 1, "ANAT-DP", [])]
     h.good("h-10k-entities", entry(" ".join(words), specs))
+    # one finding located at 2,000 anatomies: its phrases joined (10 KB) outgrow an index entry
+    located = [(0, "OBS-DP", [("located_at", j) for j in range(1, 2001)])]
+    located += [(j, "ANAT-DP", []) for j in range(1, 2001)]
+    h.good("h-2k-locations", entry(" ".join(["opacity"] + ["lobe"] * 2000), located))
+    # Longer than an index entry can hold (Neo4j: the transaction would fail, batch and all):
+    # a 24 KB entity, a 10,000-character study ID; rejected alone, on both stores
+    wide = ["opacity"] * 3000
+    h.bad("h-24kb-entity", "entity '1' is 23,999 characters long; at most 1,000",
+          entry(" ".join(wide), [(0, "OBS-DP", [])]) | {"entities": {"1": {
+              "tokens": " ".join(wide), "label": "OBS-DP", "start_ix": 0, "end_ix": 2999, "relations": []}}})
+    h.bad("s" * 10_000, "the study ID is 10,000 characters long; at most 1,000", entry())
     h.good("h-cycle-modify", mutated(_cycle("1", "2", "modify")))
     h.good("h-cycle-suggestive", mutated(_cycle("2", "6", "suggestive_of")))
 

@@ -62,3 +62,5 @@ def test_ingest_hostile_corpus_rejects_each_bad_report(store_uri: str, tmp_path:
         assert len(part) == len(before[name]) + len(of(after, loaded)[name]), name
     big = of(after, {"h-10k-entities"})
     assert (len(big["Observation"]), len(big["Anatomy"]), len(big["LOCATED_AT"])) == (5000, 5000, 5000)
+    wide = of(after, {"h-2k-locations"})
+    assert (len(wide["Observation"]), len(wide["LOCATED_AT"])) == (1, 2000)
