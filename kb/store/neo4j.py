@@ -83,24 +83,29 @@ class Neo4jStore:
         return store
 
     def read(self, query: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self._read(query, params or {})[1]
+
+    def _read(self, query: str, params: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+        """The columns and rows of a query (reads run in several threads at once: the
+        columns learnt are looked up once)."""
+        known = self._columns.get(query)
         with self._errors("reading"), self._session(read=True) as session:
-            if query in self._columns:
-                return session.execute_read(_collected, query, self._columns[query], params or {})
-            columns, rows = session.execute_read(_rows, query, params or {})
+            if known is not None:
+                return known, session.execute_read(_collected, query, known, params)
+            columns, rows = session.execute_read(_rows, query, params)
             if _collectable(query):
                 if len(self._columns) >= 512:
                     self._columns.clear()
                 self._columns[query] = columns
-            return rows
+            return columns, rows
 
     def read_columns(self, query: str, params: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
-        if query in self._columns:  # collected: one list per column
-            columns = self._columns[query]
+        columns = self._columns.get(query)
+        if columns is not None:  # collected: one list per column
             with self._errors("reading"), self._session(read=True) as session:
                 lists = session.execute_read(_collected_columns, query, columns, params or {})
             return {name: np.array(values, dtype=np.int64) for name, values in zip(columns, lists)}
-        rows = self.read(query, params)  # the first read of a query learns its columns
-        columns = self._columns.get(query) or (list(rows[0]) if rows else [])
+        columns, rows = self._read(query, params or {})  # the first read of a query learns its columns
         return {name: np.array([r[name] for r in rows], dtype=np.int64) for name in columns}
 
     def fingerprints(self, study_ids: Sequence[str]) -> dict[str, str]:
