@@ -49,6 +49,13 @@ def fingerprints(store: Store, study_ids: Sequence[str]) -> dict[str, str]:
     return {r["study_id"]: r["fingerprint"] for r in rows}
 
 
+def is_empty(store: Store) -> bool:
+    """Whether the store holds no study."""
+    from kb.cypher import statement
+
+    return not store.read(statement("read/any_study"))
+
+
 def stats(store: Store, top: int = 10) -> dict[str, Any]:
     """Studies, mentions by type and certainty, relations by type, and the top present terms."""
     from kb.cypher import statement, statements

@@ -32,9 +32,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kb.cypher import statement, statements
+from kb.cypher import statements
 from kb.errors import StoreError
-from kb.store.base import fingerprints
+from kb.store.base import fingerprints, is_empty
 from kb.tables import EDGE_KINDS, GRAPH_VERSION, EdgeKind, GraphTables
 
 
@@ -110,7 +110,7 @@ class EmbeddedStore:
         before a bad report stays, as batch by batch); a KeyboardInterrupt or SystemExit
         leaves them staged for the next ingest. Into a store that holds studies, writes go in
         batch by batch."""
-        if not self._is_empty():
+        if not is_empty(self):
             shutil.rmtree(self._staging, ignore_errors=True)  # left by a load that had committed
             yield
             return
@@ -128,10 +128,7 @@ class EmbeddedStore:
     def interrupted_load(self) -> Path | None:
         """The folder where the batches of an interrupted first load wait, while the store is
         empty (the next ingest into it resumes them); None when there is none."""
-        return self._staging if self._staging.is_dir() and self._is_empty() else None
-
-    def _is_empty(self) -> bool:
-        return not self.read(statement("read/any_study"))
+        return self._staging if self._staging.is_dir() and is_empty(self) else None
 
     def write(self, tables: GraphTables) -> None:
         if not tables.studies.num_rows:

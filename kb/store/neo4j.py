@@ -32,7 +32,7 @@ from neo4j.exceptions import (AuthError, ClientError, DriverError, IncompleteCom
 from kb.cypher import statement, statements
 from kb.errors import StoreError
 from kb.settings import Settings
-from kb.store.base import fingerprints
+from kb.store.base import fingerprints, is_empty
 from kb.tables import EDGE_KINDS, GraphTables
 
 # The driver logs each retry and dropped connection as a warning; without logging configured
@@ -163,7 +163,7 @@ class Neo4jStore:
         """Opened read-only, a store written by an older RadKB (studies, but not the index
         that cohort criteria read) cannot be upgraded here: say what to run."""
         with self._errors("connecting"):
-            if CRITERION_INDEX in self._indexes() or not self.read(statement("read/any_study")):
+            if CRITERION_INDEX in self._indexes() or is_empty(self):
                 return
         raise StoreError(f"{self.uri} was written by an older RadKB and lacks the index that cohort "
                          f"queries read ({CRITERION_INDEX}): run `kb ingest` into it once (your last "
