@@ -114,6 +114,7 @@ def _render(findings: list[int], groups: tuple[tuple[str, ...], ...], modifiers:
               "section": section, **located,
               **{f"modifier_{i}": m for i, m in enumerate(modifiers)}}
     each = {"located": len(groups), "modifier": len(modifiers)}
+    when = {**{part: value is not None for part, value in params.items()}, "neo4j": neo4j}
     name = "read/criterion_mentions"
     if groups:
         name += "_located_neo4j" if neo4j else "_located_embedded"
@@ -125,7 +126,7 @@ def _render(findings: list[int], groups: tuple[tuple[str, ...], ...], modifiers:
             lines.append(body)
         elif tag.group(1) == "each":
             lines += [body.replace("{i}", str(i)) for i in range(each[tag.group(2)])]
-        elif (neo4j if tag.group(2) == "neo4j" else params[tag.group(2)] is not None):
+        elif when[tag.group(2)]:
             lines.append(body)
     return "\n".join(lines), {k: v for k, v in params.items() if v is not None}  # "" is a value
 
