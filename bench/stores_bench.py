@@ -178,7 +178,7 @@ def main() -> None:
         if "neo4j" not in args.stores:
             return
         with neo4j_server(args.neo4j, work, args.neo4j_pid) as (uri, pid):
-            neo4j = Neo4jStore.connect(uri, settings)
+            neo4j = Neo4jStore.connect(uri, Settings())  # read again: a server started here sets the password
             neo4j.clear()
             if args.neo4j_warmup:
                 warm_up(neo4j, args.neo4j_warmup, work, pid)
