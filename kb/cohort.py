@@ -309,15 +309,10 @@ class CohortMatch:
         """The studies after the study with ID `after` (keyset), at most `limit` of them."""
         first = int(np.searchsorted(self.keys, study_key(after), "right")) if after else 0
         chosen = self.keys[first:] if limit is None else self.keys[first:first + limit]
-        spans = self._evidence(chosen)
-        chosen_keys = chosen.tolist()
-        studies = {r["study_key"]: r for r in _lookup(store, "read/studies_by_key", "keys", chosen_keys)}
-        wanted = [mention_id(studies[k]["study_id"], *span) for k, found in zip(chosen_keys, spans)
-                  for span in found]
-        rows: dict[str, list[dict[str, Any]]] = {}
-        for row in _lookup(store, "read/mentions_by_id", "ids", wanted):
-            rows.setdefault(row["study_id"], []).append(row)
-        page = tuple(_study(studies[k], rows.get(studies[k]["study_id"], [])) for k in chosen_keys)
+        keys, spans = chosen.tolist(), self._evidence(chosen)
+        read = _page_neo4j if is_server_uri(store.uri) else _page_embedded
+        rows = read(store, keys, spans)
+        page = tuple(_study(*rows[k]) for k in keys)
         return CohortPage(len(self.keys), page, first + len(chosen) < len(self.keys))
 
     def evidence(self, key: int) -> list[Span]:
@@ -333,6 +328,25 @@ class CohortMatch:
     def size(self) -> int:
         """Studies and mentions held (what a cache counts)."""
         return len(self.keys) + sum(len(found.keys) for found in self.found)
+
+
+StudyRows = dict[int, tuple[dict[str, Any], list[dict[str, Any]]]]  # study key: (study, evidence rows)
+
+
+def _page_embedded(store: Reader, keys: list[int], spans: list[list[Span]]) -> StudyRows:
+    """These studies and the mentions at these spans of each, by two primary-key lookups."""
+    studies = {r["study_key"]: r for r in _lookup(store, "read/studies_by_key", "keys", keys)}
+    wanted = [mention_id(studies[k]["study_id"], *span) for k, found in zip(keys, spans) for span in found]
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for row in _lookup(store, "read/mentions_by_id", "ids", wanted):
+        rows.setdefault(row["study_id"], []).append(row)
+    return {k: (study, rows.get(study["study_id"], [])) for k, study in studies.items()}
+
+
+def _page_neo4j(store: Reader, keys: list[int], spans: list[list[Span]]) -> StudyRows:
+    """The same in one statement (read/cohort_page_neo4j)."""
+    pages = [{"key": k, "spans": [list(span) for span in found]} for k, found in zip(keys, spans)]
+    return {r["study_key"]: (r, r["evidence"]) for r in _lookup(store, "read/cohort_page_neo4j", "pages", pages)}
 
 
 def _lookup(store: Reader, name: str, param: str, values: list[Any]) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ LADYBUG_ONLY = "embedded"  # in the file name: a statement only the embedded sto
 _STUDIES = ("s1", "s2", "s3", "s4", "s50000001")
 PARAMS = {"ids": [*_STUDIES, "s2:11-18"], "study_id": "s2", "term": "effusion",
           "keys": [study_key(s) for s in _STUDIES],
+          "pages": [{"key": study_key("s2"), "spans": [[11, 18]]}],
           "prefix": "", "limit": 10, "certainty": "PRESENT"}
 # Criteria that together use every line of the criterion files (all optional parts; one
 # finding, tested with `=`, and two, tested with `IN`).

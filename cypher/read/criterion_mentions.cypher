@@ -1,6 +1,6 @@
 // Purpose: the Observation mentions that meet one cohort criterion, as integers (study key,
 //   start, end, and the finding: cheap to scan and return; a page's evidence rows come after, from
-//   read/studies_by_key and read/mentions_by_id): the mention's finding is one of
+//   read/studies_by_key and read/mentions_by_id, or on Neo4j read/cohort_page_neo4j): the mention's finding is one of
 //   $findings (kb.keys.finding_key of each allowed term and certainty: one integer test per
 //   mention; with one finding, `= $finding`, which ladybug 0.22 tests inside its scan: 8-12 ms
 //   instead of 35 over 2.8 million mentions; the embedded store writes the integer in as a

@@ -1,5 +1,6 @@
-// Purpose: the evidence rows of cohort matches: the Observation mentions with these IDs
-//   (primary-key lookups), with their text, character offsets, certainty and section.
+// Purpose: the evidence rows of cohort matches on the embedded store (Neo4j:
+//   read/cohort_page_neo4j): the Observation mentions with these IDs (primary-key lookups),
+//   with their text, character offsets, certainty and section.
 // Parameters: $ids (list of mention IDs, `study:start-end`).
 UNWIND $ids AS id
 MATCH (o:Observation {id: id})
